@@ -1,0 +1,131 @@
+//! The builder shared by both façades.
+
+use crate::clock::Clock;
+use crate::core::Config;
+use crate::notification::RemovalCause;
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Builds a cache: a [`sync::Cache`](crate::sync::Cache),
+/// [`sync::SegmentedCache`](crate::sync::SegmentedCache) or
+/// [`future::Cache`](crate::future::Cache), depending on `C`.
+///
+/// ```
+/// use larder::sync::Cache;
+///
+/// let cache: Cache<String, Vec<u8>> = Cache::builder()
+///     .name("blobs")
+///     .max_capacity(64 * 1024 * 1024)
+///     .weigher(|_k, v: &Vec<u8>| v.len().try_into().unwrap_or(u32::MAX))
+///     .build();
+/// cache.insert("a".to_string(), vec![0; 1024]);
+/// cache.run_pending_tasks();
+/// assert_eq!(cache.weighted_size(), 1024);
+/// ```
+#[must_use]
+pub struct CacheBuilder<K, V, C> {
+    pub(crate) config: Config<K, V>,
+    pub(crate) num_segments: Option<usize>,
+    _cache: PhantomData<fn() -> C>,
+}
+
+impl<K, V, C> Default for CacheBuilder<K, V, C> {
+    fn default() -> Self {
+        Self {
+            config: Config::default(),
+            num_segments: None,
+            _cache: PhantomData,
+        }
+    }
+}
+
+impl<K, V, C> std::fmt::Debug for CacheBuilder<K, V, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CacheBuilder")
+            .field("name", &self.config.name)
+            .field("max_capacity", &self.config.max_capacity)
+            .field("initial_capacity", &self.config.initial_capacity)
+            .field("time_to_live", &self.config.time_to_live)
+            .field("time_to_idle", &self.config.time_to_idle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K, V, C> CacheBuilder<K, V, C>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    /// A builder for a cache bounded to `max_capacity` (entries, or weight
+    /// units with a weigher).
+    pub fn new(max_capacity: u64) -> Self {
+        Self::default().max_capacity(max_capacity)
+    }
+
+    /// Names the cache (shown by `name()`; useful in logs and metrics).
+    pub fn name(mut self, name: &str) -> Self {
+        self.config.name = Some(name.to_string());
+        self
+    }
+
+    /// The maximum total weight (number of entries without a weigher).
+    /// Without it the cache is unbounded by size. `0` keeps nothing.
+    pub fn max_capacity(mut self, max_capacity: u64) -> Self {
+        self.config.max_capacity = Some(max_capacity);
+        self
+    }
+
+    /// Pre-sizes the table for this many entries.
+    pub fn initial_capacity(mut self, entries: usize) -> Self {
+        self.config.initial_capacity = entries;
+        self
+    }
+
+    /// Weighs each entry; capacity is then in weight units. A weight of 0 is
+    /// allowed (such entries are never evicted for size). The weigher runs on
+    /// the inserting thread with no lock held; if it panics, the insert
+    /// panics and the cache is unchanged.
+    pub fn weigher(mut self, weigher: impl Fn(&K, &V) -> u32 + Send + Sync + 'static) -> Self {
+        self.config.weigher = Some(Arc::new(weigher));
+        self
+    }
+
+    /// Called once for every value that leaves the cache, with the cause.
+    /// It runs with no internal lock held and may call back into the cache.
+    /// Keep it quick: it runs on a thread that was reading or writing.
+    pub fn eviction_listener(
+        mut self,
+        listener: impl Fn(Arc<K>, V, RemovalCause) + Send + Sync + 'static,
+    ) -> Self {
+        self.config.listener = Some(Arc::new(listener));
+        self
+    }
+
+    /// Entries expire this long after they were inserted or last updated.
+    /// `Duration::ZERO` makes every entry invisible at once; `Duration::MAX`
+    /// in effect never expires.
+    pub fn time_to_live(mut self, duration: Duration) -> Self {
+        self.config.time_to_live = Some(duration);
+        self
+    }
+
+    /// Entries expire this long after they were last read or written.
+    pub fn time_to_idle(mut self, duration: Duration) -> Self {
+        self.config.time_to_idle = Some(duration);
+        self
+    }
+
+    /// The clock (default: quanta). Tests pass [`Clock::mock()`].
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.config.clock = clock;
+        self
+    }
+
+    /// Accepted for moka compatibility; larder always supports
+    /// `invalidate_entries_if`.
+    pub fn support_invalidation_closures(self) -> Self {
+        self
+    }
+}

@@ -1,0 +1,657 @@
+//! The shared core behind `sync::Cache` and `future::Cache`.
+//!
+//! # Concurrency
+//! Reads are lock-free: a `get` pins a `crossbeam-epoch` guard, finds the node
+//! in the striped [`Table`](crate::table), checks its deadline, clones its
+//! value and records the access in a lossy striped [`ReadBuffer`]. It writes
+//! to no cache line shared with other threads' reads (the ring it records
+//! into is per thread, most of the time).
+//!
+//! Writes lock one stripe of the table for a probe and a few stores, and
+//! append a *write event* (Insert, Update, Remove) to that stripe's buffer,
+//! under the same lock. Write buffers are never lossy: a writer that finds the
+//! cache too far behind runs maintenance itself, waiting for the lock.
+//!
+//! # Maintenance
+//! The policy (W-TinyLFU, see `policy`) is single-threaded state behind the
+//! maintenance mutex. Whoever takes it (a reader whose ring reached its drain
+//! mark, a writer every few writes, `run_pending_tasks`) drains the read
+//! buffer, then the write events of every dirty stripe, then evicts while the
+//! cache is over capacity. Readers and writers only ever `try_lock` it, except
+//! a writer that finds more than [`WRITE_BACKLOG_LIMIT`] events pending and
+//! `run_pending_tasks`. So between maintenance runs at most about that many
+//! writes are unapplied, which bounds the overshoot of the capacity.
+//!
+//! # Lock order
+//! maintenance lock -> stripe lock -> notification queue lock. No user code
+//! (hash, eq, weigher, listener) runs under the maintenance lock; the key's
+//! `Eq` and the value's `Clone` run under a stripe lock, before anything is
+//! changed, so a panic there leaves the stripe as it was. The listener runs
+//! under no lock at all (see `notification`).
+//!
+//! # Entry life cycle
+//! See `node.rs`: a node is retired only by maintenance, after it has been
+//! unlinked from the table and the policy has forgotten it.
+
+use crate::buffer::ReadBuffer;
+use crate::clock::{deadline_after, Clock, NEVER};
+use crate::node::{Node, NodePtr, NO_SLOT};
+use crate::notification::{Listener, Notifier, RemovalCause};
+use crate::policy::Policy;
+use crate::shim::{AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::table::{Probe, Table};
+use crossbeam_epoch::{Guard, Owned, Shared};
+use std::borrow::Borrow;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A writer runs maintenance itself, waiting for the lock, when this many
+/// write events are pending.
+pub(crate) const WRITE_BACKLOG_LIMIT: usize = 1024;
+/// Writers try (without waiting) to run maintenance every this many writes.
+const WRITE_DRAIN_EVERY: usize = 16;
+
+/// The weigher.
+pub(crate) type Weigher<K, V> = Arc<dyn Fn(&K, &V) -> u32 + Send + Sync + 'static>;
+
+/// Everything the builder collected.
+pub(crate) struct Config<K, V> {
+    pub(crate) name: Option<String>,
+    pub(crate) max_capacity: Option<u64>,
+    pub(crate) initial_capacity: usize,
+    pub(crate) weigher: Option<Weigher<K, V>>,
+    pub(crate) listener: Option<Listener<K, V>>,
+    pub(crate) time_to_live: Option<Duration>,
+    pub(crate) time_to_idle: Option<Duration>,
+    pub(crate) clock: Clock,
+}
+
+impl<K, V> Default for Config<K, V> {
+    fn default() -> Self {
+        Self {
+            name: None,
+            max_capacity: None,
+            initial_capacity: 0,
+            weigher: None,
+            listener: None,
+            time_to_live: None,
+            time_to_idle: None,
+            clock: Clock::default(),
+        }
+    }
+}
+
+/// A write event, buffered per stripe until maintenance applies it.
+pub(crate) enum WriteEvent<K, V> {
+    /// A new key: the node is linked.
+    Insert(NodePtr<K, V>),
+    /// `old` (now unlinked) was replaced by `new`.
+    Update {
+        old: NodePtr<K, V>,
+        new: NodePtr<K, V>,
+    },
+    /// The node was unlinked by a writer.
+    Remove(NodePtr<K, V>),
+}
+
+/// State owned by whoever holds the maintenance lock.
+struct Maintenance<K, V> {
+    policy: Policy<K, V>,
+    /// Spare event buffer swapped into stripes to avoid reallocating.
+    spare: Vec<WriteEvent<K, V>>,
+}
+
+/// The shared core.
+pub(crate) struct Core<K, V, S> {
+    table: Table<K, V, WriteEvent<K, V>>,
+    hasher: S,
+    reads: ReadBuffer,
+    maintenance: Mutex<Maintenance<K, V>>,
+    /// Write events not yet applied.
+    pending: AtomicUsize,
+    entry_count: AtomicU64,
+    weighted_size: AtomicU64,
+    notifier: Notifier<K, V>,
+    pub(crate) config: Config<K, V>,
+    /// Whether any entry can expire (reads then check deadlines).
+    expiring: bool,
+}
+
+thread_local! {
+    /// This thread's read-buffer ring.
+    static RING: usize = {
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    };
+}
+
+fn available_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get())
+}
+
+impl<K, V, S> Core<K, V, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: BuildHasher,
+{
+    /// A core for `config`, hashing with `hasher`.
+    pub(crate) fn new(config: Config<K, V>, hasher: S) -> Self {
+        let cpus = available_parallelism();
+        let stripes = (cpus * 16).clamp(32, 256);
+        let expiring = config.time_to_live.is_some() || config.time_to_idle.is_some();
+        Self {
+            table: Table::new(stripes, config.initial_capacity),
+            hasher,
+            reads: ReadBuffer::new(cpus * 4),
+            maintenance: Mutex::new(Maintenance {
+                policy: Policy::new(config.max_capacity),
+                spare: Vec::new(),
+            }),
+            pending: AtomicUsize::new(0),
+            entry_count: AtomicU64::new(0),
+            weighted_size: AtomicU64::new(0),
+            notifier: Notifier::new(config.listener.clone()),
+            config,
+            expiring,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    #[inline]
+    fn now(&self) -> u64 {
+        if self.expiring {
+            self.config.clock.now()
+        } else {
+            0
+        }
+    }
+
+    /// Looks `key` up; the value if present and not expired. Records the
+    /// access for the policy (and, under time-to-idle, refreshes the
+    /// deadline).
+    #[inline]
+    pub(crate) fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        let guard = crossbeam_epoch::pin();
+        let node = self.table.find(hash, key, &guard)?;
+        if self.expiring {
+            let now = self.config.clock.now();
+            if node.is_expired(now) {
+                return None;
+            }
+            self.touch_deadline(node, now);
+        }
+        let value = node.value.clone();
+        self.record_read(node);
+        Some(value)
+    }
+
+    /// Whether `key` is present and not expired (not an access).
+    pub(crate) fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        let guard = crossbeam_epoch::pin();
+        match self.table.find(hash, key, &guard) {
+            Some(node) => !node.is_expired(self.now()),
+            None => false,
+        }
+    }
+
+    /// Under time-to-idle, a read pushes the deadline forward.
+    fn touch_deadline(&self, node: &Node<K, V>, now: u64) {
+        if let Some(tti) = self.config.time_to_idle {
+            let mut d = deadline_after(now, tti);
+            if let Some(ttl) = self.config.time_to_live {
+                d = d.min(deadline_after(node.written, ttl));
+            }
+            if node.deadline.load(Ordering::Relaxed) != d {
+                node.deadline.store(d, Ordering::Relaxed);
+            }
+        }
+    }
+
+    #[inline]
+    fn record_read(&self, node: &Node<K, V>) {
+        let slot = node.slot.load(Ordering::Relaxed);
+        if slot == NO_SLOT {
+            return;
+        }
+        let rec = ((u64::from(slot) + 1) << 32) | (node.hash & 0xffff_ffff);
+        let ring = RING.with(|r| *r);
+        if self.reads.record(ring, rec) {
+            self.try_maintain();
+        }
+    }
+
+    /// The deadline of a value written at `now`.
+    fn write_deadline(&self, now: u64) -> u64 {
+        let mut d = NEVER;
+        if let Some(ttl) = self.config.time_to_live {
+            d = d.min(deadline_after(now, ttl));
+        }
+        if let Some(tti) = self.config.time_to_idle {
+            d = d.min(deadline_after(now, tti));
+        }
+        d
+    }
+
+    fn weigh(&self, key: &K, value: &V) -> u32 {
+        match &self.config.weigher {
+            Some(w) => w(key, value),
+            None => 1,
+        }
+    }
+
+    /// Whether an entry of `weight` can never be kept.
+    fn refuses(&self, weight: u32) -> bool {
+        match self.config.max_capacity {
+            Some(0) => true,
+            Some(max) => u64::from(weight) > max,
+            None => false,
+        }
+    }
+
+    /// Inserts or replaces `key`'s value.
+    pub(crate) fn insert(&self, key: K, value: V) {
+        let hash = self.hash(&key);
+        self.insert_hashed(hash, Arc::new(key), value);
+    }
+
+    /// Inserts with a precomputed hash and an already shared key.
+    pub(crate) fn insert_hashed(&self, hash: u64, key: Arc<K>, value: V) {
+        let weight = self.weigh(&key, &value);
+        if self.refuses(weight) {
+            // Never kept: the old value (if any) is replaced by a value that
+            // is evicted at once.
+            self.remove_hashed(hash, key.as_ref(), RemovalCause::Replaced, false);
+            if self.notifier.enabled() {
+                self.notifier.push(key, value, RemovalCause::Size);
+            }
+            self.notifier.deliver(false);
+            return;
+        }
+        let now = if self.expiring {
+            self.config.clock.now_raising_floor()
+        } else {
+            0
+        };
+        let deadline = self.write_deadline(now);
+        let node = Owned::new(Node::new(hash, key, value, weight, now, deadline));
+        let guard = crossbeam_epoch::pin();
+        let mut locked = self.table.lock(hash);
+        match locked.probe(hash, node.key.as_ref(), &guard) {
+            Probe::Found(i) => {
+                let old = locked.node_at(i, &guard);
+                let note = self
+                    .notifier
+                    .enabled()
+                    .then(|| (Arc::clone(&old.key), old.value.clone()));
+                let old = locked.replace(i, node, &guard);
+                let new = locked.node_at(i, &guard);
+                // SAFETY: `old` was linked until the swap under our lock.
+                let old = NodePtr::from_ref(unsafe { old.deref() });
+                locked.push_event(WriteEvent::Update {
+                    old,
+                    new: NodePtr::from_ref(new),
+                });
+                if let Some((k, v)) = note {
+                    self.notifier.push(k, v, RemovalCause::Replaced);
+                }
+            }
+            Probe::Vacant(i) => {
+                let new = locked.insert_vacant(i, node, &guard);
+                // SAFETY: just published under our lock.
+                locked.push_event(WriteEvent::Insert(NodePtr::from_ref(unsafe {
+                    new.deref()
+                })));
+            }
+        }
+        drop(locked);
+        drop(guard);
+        self.after_write();
+    }
+
+    /// Removes `key`; returns its value if it was present (and, with
+    /// `only_live`, not expired).
+    pub(crate) fn remove<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        self.remove_hashed(hash, key, RemovalCause::Explicit, true)
+    }
+
+    /// Removes `key` under its stripe lock; reports `cause` (an expired
+    /// entry is reported as `Expired` and not returned).
+    fn remove_hashed<Q>(
+        &self,
+        hash: u64,
+        key: &Q,
+        cause: RemovalCause,
+        want_value: bool,
+    ) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let guard = crossbeam_epoch::pin();
+        let mut locked = self.table.lock(hash);
+        let Probe::Found(i) = locked.probe(hash, key, &guard) else {
+            return None;
+        };
+        let node = locked.node_at(i, &guard);
+        let expired = self.expiring && node.is_expired(self.config.clock.now());
+        let cause = if expired {
+            RemovalCause::Expired
+        } else {
+            cause
+        };
+        // Clone (user code) before changing anything.
+        let ret = (want_value && !expired).then(|| node.value.clone());
+        let note = self
+            .notifier
+            .enabled()
+            .then(|| (Arc::clone(&node.key), node.value.clone()));
+        let old = locked.remove_at(i, &guard);
+        // SAFETY: linked until the removal under our lock.
+        locked.push_event(WriteEvent::Remove(NodePtr::from_ref(unsafe {
+            old.deref()
+        })));
+        if let Some((k, v)) = note {
+            self.notifier.push(k, v, cause);
+        }
+        drop(locked);
+        drop(guard);
+        self.after_write();
+        ret
+    }
+
+    /// Counts a write event and runs maintenance when due.
+    fn after_write(&self) {
+        let pending = self.pending.fetch_add(1, Ordering::Relaxed) + 1;
+        if pending >= WRITE_BACKLOG_LIMIT {
+            // Maintenance is far behind: help, waiting if necessary.
+            self.run_pending_tasks();
+        } else if pending % WRITE_DRAIN_EVERY == 0 {
+            self.try_maintain();
+        } else {
+            self.notifier.deliver(false);
+        }
+    }
+
+    /// Runs maintenance if nobody else is.
+    fn try_maintain(&self) {
+        if let Some(mut m) = self.maintenance.try_lock() {
+            self.maintain(&mut m);
+            drop(m);
+        }
+        self.notifier.deliver(false);
+    }
+
+    /// Drains every buffer and applies evictions now; by return, the listener
+    /// has seen every removal applied so far.
+    pub(crate) fn run_pending_tasks(&self) {
+        let mut m = self.maintenance.lock();
+        self.maintain(&mut m);
+        drop(m);
+        self.notifier.deliver(true);
+        crossbeam_epoch::pin().flush();
+    }
+
+    /// One maintenance run (caller holds the maintenance lock).
+    fn maintain(&self, m: &mut Maintenance<K, V>) {
+        let guard = crossbeam_epoch::pin();
+        let policy = &mut m.policy;
+        self.reads.drain(|rec| policy.on_read_record(rec));
+        self.drain_writes(m, &guard);
+        m.policy.climb();
+        self.evict(m, &guard);
+        self.entry_count
+            .store(m.policy.entries(), Ordering::Relaxed);
+        self.weighted_size
+            .store(m.policy.weighted_size(), Ordering::Relaxed);
+    }
+
+    /// Applies every dirty stripe's write events.
+    fn drain_writes(&self, m: &mut Maintenance<K, V>, guard: &Guard) {
+        for w in 0..self.table.dirty_words() {
+            let mut bits = self.table.take_dirty_word(w);
+            while bits != 0 {
+                let stripe = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let mut events = std::mem::take(&mut m.spare);
+                {
+                    let mut locked = self.table.lock_stripe(stripe);
+                    events = locked.swap_events(events);
+                }
+                self.apply_events(m, &mut events, guard);
+                m.spare = events;
+            }
+        }
+    }
+
+    fn apply_events(
+        &self,
+        m: &mut Maintenance<K, V>,
+        events: &mut Vec<WriteEvent<K, V>>,
+        guard: &Guard,
+    ) {
+        self.pending.fetch_sub(events.len(), Ordering::Relaxed);
+        for e in events.drain(..) {
+            match e {
+                WriteEvent::Insert(n) => {
+                    m.policy.on_insert(n);
+                }
+                WriteEvent::Update { old, new } => {
+                    m.policy.on_update(old, new);
+                    // SAFETY: `old` is unlinked and the policy just forgot it.
+                    unsafe { retire(old, guard) };
+                }
+                WriteEvent::Remove(old) => {
+                    m.policy.on_remove(old);
+                    // SAFETY: as above.
+                    unsafe { retire(old, guard) };
+                }
+            }
+        }
+    }
+
+    /// Evicts while over capacity.
+    fn evict(&self, m: &mut Maintenance<K, V>, guard: &Guard) {
+        m.policy.begin_eviction();
+        let now = self.now();
+        while let Some(i) = m.policy.next_victim() {
+            let ptr = m.policy.node(i);
+            // SAFETY: slab slots hold live nodes; we hold the maintenance lock.
+            let node = unsafe { ptr.get() };
+            let mut locked = self.table.lock(node.hash);
+            let cause = if self.expiring && node.is_expired(now) {
+                RemovalCause::Expired
+            } else {
+                RemovalCause::Size
+            };
+            let note = self
+                .notifier
+                .enabled()
+                .then(|| (Arc::clone(&node.key), node.value.clone()));
+            if locked.remove_node(ptr.as_ptr(), node.hash, guard) {
+                if let Some((k, v)) = note {
+                    self.notifier.push(k, v, cause);
+                }
+                drop(locked);
+                m.policy.remove_slot(i);
+                // SAFETY: unlinked above; the policy forgot it; no pending
+                // event names it (it was linked, so no Update/Remove for it).
+                unsafe { retire(ptr, guard) };
+            } else {
+                // A writer replaced or removed it; its event is in this
+                // stripe's buffer. Apply that stripe's events and go on.
+                let mut events = locked.swap_events(std::mem::take(&mut m.spare));
+                drop(locked);
+                self.apply_events(m, &mut events, guard);
+                m.spare = events;
+            }
+        }
+    }
+
+    /// Removes every entry (each reported as `Explicit`).
+    pub(crate) fn invalidate_all(&self) {
+        let guard = crossbeam_epoch::pin();
+        for s in 0..self.table.stripe_count() {
+            let mut locked = self.table.lock_stripe(s);
+            let removed = locked.remove_all(&guard);
+            let now = self.now();
+            for p in &removed {
+                // SAFETY: these were linked until `remove_all` under our lock.
+                let n = unsafe { p.deref() };
+                if self.notifier.enabled() {
+                    let cause = if self.expiring && n.is_expired(now) {
+                        RemovalCause::Expired
+                    } else {
+                        RemovalCause::Explicit
+                    };
+                    self.notifier
+                        .push(Arc::clone(&n.key), n.value.clone(), cause);
+                }
+            }
+            let count = removed.len();
+            for p in removed {
+                // SAFETY: as above.
+                locked.push_event(WriteEvent::Remove(NodePtr::from_ref(unsafe { p.deref() })));
+            }
+            drop(locked);
+            self.pending.fetch_add(count, Ordering::Relaxed);
+        }
+        drop(guard);
+        self.try_maintain();
+    }
+
+    /// Removes the entries for which `pred` holds. The predicate runs with no
+    /// lock held; an entry replaced meanwhile is not removed.
+    pub(crate) fn invalidate_if(&self, pred: &dyn Fn(&K, &V) -> bool) {
+        for s in 0..self.table.stripe_count() {
+            let guard = crossbeam_epoch::pin();
+            let mut doomed: Vec<*const Node<K, V>> = Vec::new();
+            self.table.for_each_in_stripe(s, &guard, |n| {
+                if pred(&n.key, &n.value) {
+                    doomed.push(n);
+                }
+            });
+            if doomed.is_empty() {
+                continue;
+            }
+            let mut locked = self.table.lock_stripe(s);
+            let mut count = 0;
+            let now = self.now();
+            for p in doomed {
+                // SAFETY: `p` was read under `guard`, still pinned, so it has
+                // not been freed (maybe unlinked: then remove_node is false).
+                let n = unsafe { &*p };
+                let note = self
+                    .notifier
+                    .enabled()
+                    .then(|| (Arc::clone(&n.key), n.value.clone()));
+                if locked.remove_node(p, n.hash, &guard) {
+                    locked.push_event(WriteEvent::Remove(NodePtr::from_ref(n)));
+                    count += 1;
+                    if let Some((k, v)) = note {
+                        let cause = if self.expiring && n.is_expired(now) {
+                            RemovalCause::Expired
+                        } else {
+                            RemovalCause::Explicit
+                        };
+                        self.notifier.push(k, v, cause);
+                    }
+                }
+            }
+            drop(locked);
+            self.pending.fetch_add(count, Ordering::Relaxed);
+        }
+        self.try_maintain();
+    }
+
+    /// A weakly consistent snapshot of one stripe's live, unexpired entries.
+    pub(crate) fn snapshot_stripe(&self, s: usize, out: &mut Vec<(Arc<K>, V)>) {
+        let guard = crossbeam_epoch::pin();
+        let now = self.now();
+        self.table.for_each_in_stripe(s, &guard, |n| {
+            if !n.is_expired(now) {
+                out.push((Arc::clone(&n.key), n.value.clone()));
+            }
+        });
+    }
+
+    /// Number of stripes (for iteration).
+    pub(crate) fn stripe_count(&self) -> usize {
+        self.table.stripe_count()
+    }
+
+    /// Entries as of the last maintenance run.
+    pub(crate) fn entry_count(&self) -> u64 {
+        self.entry_count.load(Ordering::Relaxed)
+    }
+
+    /// Total weight as of the last maintenance run.
+    pub(crate) fn weighted_size(&self) -> u64 {
+        self.weighted_size.load(Ordering::Relaxed)
+    }
+
+    /// Heap bytes of the table arrays and the policy (not the nodes).
+    #[cfg(test)]
+    pub(crate) fn structure_heap_bytes(&self) -> usize {
+        self.table.heap_bytes() + self.maintenance.lock().policy.heap_bytes()
+    }
+
+    /// Runs `f` on the policy under the maintenance lock (tests).
+    #[cfg(test)]
+    pub(crate) fn with_policy<R>(&self, f: impl FnOnce(&Policy<K, V>) -> R) -> R {
+        f(&self.maintenance.lock().policy)
+    }
+}
+
+/// Hands an unlinked node to the epoch collector.
+///
+/// # Safety
+/// The node must be unlinked from the table, forgotten by the policy, named
+/// by no pending write event, and retired only once.
+unsafe fn retire<K, V>(ptr: NodePtr<K, V>, guard: &Guard) {
+    // SAFETY: per the contract, nothing can reach the node once current
+    // readers unpin; `defer_destroy` waits for them.
+    unsafe { guard.defer_destroy(Shared::from(ptr.as_ptr())) };
+}
+
+impl<K, V, S> Drop for Core<K, V, S> {
+    fn drop(&mut self) {
+        // Unlinked nodes still named by pending events are ours to free;
+        // linked ones are freed by the table's Drop.
+        for e in self.table.drain_events_mut() {
+            let old = match e {
+                WriteEvent::Insert(_) => continue,
+                WriteEvent::Update { old, .. } => old,
+                WriteEvent::Remove(old) => old,
+            };
+            // SAFETY: `&mut self`: no other thread can reach the node; it is
+            // unlinked and was never retired (its event was not applied).
+            unsafe { drop(Owned::from_raw(old.as_ptr() as *mut Node<K, V>)) };
+        }
+        self.notifier.deliver(true);
+        // Give the epoch collector a chance to free what maintenance retired.
+        for _ in 0..4 {
+            crossbeam_epoch::pin().flush();
+        }
+    }
+}

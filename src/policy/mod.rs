@@ -1,0 +1,515 @@
+//! W-TinyLFU: which entries stay when the cache is over capacity.
+//!
+//! The policy is owned by maintenance (under the maintenance lock) and is
+//! single-threaded. It tracks every entry the table holds in a *slab*: a dense
+//! array of slots indexed by `u32`, each with a pointer to its node, its links
+//! in one of the queues below, and which queue that is.
+//!
+//! * **window**: a small LRU (starts at 1% of the capacity) that every new
+//!   entry enters. It gives new keys a chance to prove themselves and absorbs
+//!   bursts of recency.
+//! * **main**: a segmented LRU of **probation** (entries that left the window,
+//!   or were demoted) and **protected** (entries hit while on probation; up to
+//!   80% of main).
+//! * **admission**: when the window overflows, its oldest entries become
+//!   *candidates* at the tail of probation. While the cache is over capacity
+//!   the oldest candidate is compared with main's *victim* (the head of
+//!   probation, else of protected) using a 4-bit count-min sketch of recent
+//!   access frequency (`sketch`); the less frequent of the two is evicted. A
+//!   candidate that is not more frequent is still admitted, rarely and at
+//!   random, when it is warm (frequency >= 6), so that an attacker who floods
+//!   the sketch with collisions cannot pin the victim forever.
+//! * **hill climbing** (`climber`): every sample period the hit rate is
+//!   compared with the previous one and the window share is moved in the
+//!   direction that improved it, so recency-biased workloads get a large
+//!   window and frequency-biased ones a small one.
+//! * entries of **weight zero** are never evicted for size; they live in a
+//!   queue of their own.
+//!
+//! Capacity is in weight units (the weigher's `u32` per entry, 1 by default);
+//! every total is a `u64` and all arithmetic on capacities saturates.
+
+pub(crate) mod climber;
+pub(crate) mod deque;
+pub(crate) mod sketch;
+
+use crate::node::{NodePtr, NO_SLOT};
+use crate::shim::Ordering;
+use climber::Climber;
+use deque::{Deque, Link, NIL};
+use sketch::FrequencySketch;
+
+/// Which queue a slot is in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum Queue {
+    /// Not in use (on the free list).
+    Free,
+    Window,
+    Probation,
+    Protected,
+    /// Weight-zero entries: never evicted for size.
+    Zero,
+}
+
+/// The eviction policy's state.
+pub(crate) struct Policy<K, V> {
+    nodes: Vec<Option<NodePtr<K, V>>>,
+    links: Vec<Link>,
+    queue: Vec<Queue>,
+    /// Head of the free-slot chain (threaded through `links[i].next`).
+    free: u32,
+
+    window: Deque,
+    probation: Deque,
+    protected: Deque,
+    zero: Deque,
+
+    window_weight: u64,
+    probation_weight: u64,
+    protected_weight: u64,
+    /// Live entries.
+    entries: u64,
+
+    bounded: bool,
+    max: u64,
+    window_max: u64,
+    protected_max: u64,
+    /// First admission candidate in probation, or NIL.
+    candidate: u32,
+
+    sketch: FrequencySketch,
+    sketch_sized_for: u64,
+    climber: Climber,
+    rng: u64,
+}
+
+/// 1% of `max`, the starting window.
+fn percent(max: u64, pct: u64) -> u64 {
+    (max / 100) * pct + (max % 100) * pct / 100
+}
+
+impl<K, V> Policy<K, V> {
+    /// A policy for `max` weight units; `None` means unbounded (no eviction).
+    pub(crate) fn new(max: Option<u64>) -> Self {
+        let bounded = max.is_some();
+        let max = max.unwrap_or(u64::MAX);
+        let mut p = Self {
+            nodes: Vec::new(),
+            links: Vec::new(),
+            queue: Vec::new(),
+            free: NIL,
+            window: Deque::default(),
+            probation: Deque::default(),
+            protected: Deque::default(),
+            zero: Deque::default(),
+            window_weight: 0,
+            probation_weight: 0,
+            protected_weight: 0,
+            entries: 0,
+            bounded,
+            max,
+            window_max: 0,
+            protected_max: 0,
+            candidate: NIL,
+            sketch: FrequencySketch::new(),
+            sketch_sized_for: 0,
+            climber: Climber::new(max),
+            rng: 0x2545_F491_4F6C_DD1D,
+        };
+        p.set_window_max(percent(max, 1));
+        p
+    }
+
+    /// Total weight of the live entries.
+    pub(crate) fn weighted_size(&self) -> u64 {
+        self.window_weight + self.probation_weight + self.protected_weight
+    }
+
+    /// Number of live entries.
+    pub(crate) fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// The current maximum weight of the window (for tests and docs).
+    #[cfg(test)]
+    pub(crate) fn window_max(&self) -> u64 {
+        self.window_max
+    }
+
+    fn set_window_max(&mut self, w: u64) {
+        self.window_max = w.min(self.max);
+        self.protected_max = percent(self.max - self.window_max, 80);
+    }
+
+    /// The node in slot `i`.
+    pub(crate) fn node(&self, i: u32) -> NodePtr<K, V> {
+        self.nodes[i as usize].expect("live slot")
+    }
+
+    /// The queue of slot `i`.
+    #[cfg(test)]
+    pub(crate) fn queue_of(&self, i: u32) -> Queue {
+        self.queue[i as usize]
+    }
+
+    fn weight(&self, i: u32) -> u64 {
+        // SAFETY: slots hold live nodes (life-cycle invariant, node.rs); we
+        // run under the maintenance lock.
+        u64::from(unsafe { self.node(i).get() }.weight)
+    }
+
+    fn hash(&self, i: u32) -> u64 {
+        // SAFETY: as in `weight`.
+        unsafe { self.node(i).get() }.hash
+    }
+
+    fn alloc_slot(&mut self, node: NodePtr<K, V>) -> u32 {
+        if self.free != NIL {
+            let i = self.free;
+            self.free = self.links[i as usize].next;
+            self.links[i as usize] = Link::UNLINKED;
+            self.nodes[i as usize] = Some(node);
+            i
+        } else {
+            let i = u32::try_from(self.nodes.len())
+                .ok()
+                .filter(|&i| i < NO_SLOT - 1)
+                .expect("more than 4 billion entries");
+            self.nodes.push(Some(node));
+            self.links.push(Link::UNLINKED);
+            self.queue.push(Queue::Free);
+            i
+        }
+    }
+
+    fn free_slot(&mut self, i: u32) {
+        self.nodes[i as usize] = None;
+        self.queue[i as usize] = Queue::Free;
+        self.links[i as usize] = Link {
+            prev: NIL,
+            next: self.free,
+        };
+        self.free = i;
+    }
+
+    fn deque_mut(&mut self, q: Queue) -> (&mut Deque, &mut Vec<Link>) {
+        let d = match q {
+            Queue::Window => &mut self.window,
+            Queue::Probation => &mut self.probation,
+            Queue::Protected => &mut self.protected,
+            Queue::Zero => &mut self.zero,
+            Queue::Free => unreachable!("free slots are in no queue"),
+        };
+        (d, &mut self.links)
+    }
+
+    fn weight_mut(&mut self, q: Queue) -> Option<&mut u64> {
+        match q {
+            Queue::Window => Some(&mut self.window_weight),
+            Queue::Probation => Some(&mut self.probation_weight),
+            Queue::Protected => Some(&mut self.protected_weight),
+            Queue::Zero | Queue::Free => None,
+        }
+    }
+
+    /// Takes slot `i` out of its queue (keeps the slot).
+    fn detach(&mut self, i: u32) {
+        let q = self.queue[i as usize];
+        if q == Queue::Probation && self.candidate == i {
+            self.candidate = Deque::next_of(&self.links, i).unwrap_or(NIL);
+        }
+        let w = self.weight(i);
+        if let Some(total) = self.weight_mut(q) {
+            *total -= w;
+        }
+        let (d, links) = self.deque_mut(q);
+        d.unlink(links, i);
+        self.queue[i as usize] = Queue::Free;
+    }
+
+    /// Puts slot `i` (in no queue) at the tail of `q`.
+    fn attach(&mut self, i: u32, q: Queue) {
+        let w = self.weight(i);
+        if let Some(total) = self.weight_mut(q) {
+            *total += w;
+        }
+        let (d, links) = self.deque_mut(q);
+        d.push_back(links, i);
+        self.queue[i as usize] = q;
+    }
+
+    fn ensure_sketch(&mut self) {
+        if self.bounded && self.entries > self.sketch_sized_for {
+            // Grow by doubling, up to the capacity (in entries, if unweighted).
+            let want = self
+                .entries
+                .max(64)
+                .checked_next_power_of_two()
+                .unwrap_or(u64::MAX);
+            let capped = want >= self.max;
+            self.sketch.ensure_capacity(want.min(self.max.max(64)));
+            self.sketch_sized_for = if capped { u64::MAX } else { want };
+        }
+    }
+
+    /// A new entry (its Insert event). Returns its slot.
+    pub(crate) fn on_insert(&mut self, node: NodePtr<K, V>) -> u32 {
+        let i = self.alloc_slot(node);
+        // SAFETY: the node was just published and its event is being applied.
+        let n = unsafe { node.get() };
+        n.slot.store(i, Ordering::Relaxed);
+        self.entries += 1;
+        if n.weight == 0 {
+            self.attach(i, Queue::Zero);
+        } else {
+            self.attach(i, Queue::Window);
+        }
+        if self.bounded {
+            self.ensure_sketch();
+            self.sketch.increment(n.hash);
+            self.climber.record_miss();
+        }
+        i
+    }
+
+    /// `old` was replaced by `new` in the table (an Update event). `new`
+    /// takes over `old`'s slot and counts as an access.
+    pub(crate) fn on_update(&mut self, old: NodePtr<K, V>, new: NodePtr<K, V>) -> u32 {
+        // SAFETY: `old` is unlinked but not retired (its event is being
+        // applied now); `new` is alive.
+        let (o, n) = unsafe { (old.get(), new.get()) };
+        let i = o.slot.load(Ordering::Relaxed);
+        if i == NO_SLOT {
+            // Not reachable (the Insert event comes first), but harmless.
+            return self.on_insert(new);
+        }
+        let was = self.queue[i as usize];
+        self.detach(i);
+        self.nodes[i as usize] = Some(new);
+        n.slot.store(i, Ordering::Relaxed);
+        let to = match (n.weight, was) {
+            (0, _) => Queue::Zero,
+            // An update is an access: a probation entry is promoted.
+            (_, Queue::Probation | Queue::Protected) => Queue::Protected,
+            _ => Queue::Window,
+        };
+        self.attach(i, to);
+        self.rebalance_protected();
+        if self.bounded {
+            self.sketch.increment(n.hash);
+        }
+        i
+    }
+
+    /// The entry `node` left the table (a Remove event, or eviction).
+    pub(crate) fn on_remove(&mut self, node: NodePtr<K, V>) {
+        // SAFETY: the node is unlinked but not yet retired.
+        let i = unsafe { node.get() }.slot.load(Ordering::Relaxed);
+        if i == NO_SLOT || self.nodes.get(i as usize).copied().flatten() != Some(node) {
+            return;
+        }
+        self.remove_slot(i);
+    }
+
+    /// Forgets slot `i` (after maintenance evicted its node).
+    pub(crate) fn remove_slot(&mut self, i: u32) {
+        self.detach(i);
+        self.free_slot(i);
+        self.entries -= 1;
+    }
+
+    /// A read hit recorded in the read buffer: `rec` packs the slot + 1 and
+    /// the low 32 bits of the hash (a stale record is ignored).
+    pub(crate) fn on_read_record(&mut self, rec: u64) {
+        let i = (rec >> 32) as u32 - 1;
+        let Some(Some(node)) = self.nodes.get(i as usize).copied() else {
+            return;
+        };
+        // SAFETY: slab slots hold live nodes.
+        let n = unsafe { node.get() };
+        if n.hash as u32 != rec as u32 {
+            return;
+        }
+        self.on_access(i);
+    }
+
+    /// An access to slot `i`: count it and reorder.
+    pub(crate) fn on_access(&mut self, i: u32) {
+        if !self.bounded {
+            return;
+        }
+        self.sketch.increment(self.hash(i));
+        self.climber.record_hit();
+        match self.queue[i as usize] {
+            Queue::Window => self.window.move_to_back(&mut self.links, i),
+            Queue::Probation => {
+                self.detach(i);
+                self.attach(i, Queue::Protected);
+                self.rebalance_protected();
+            }
+            Queue::Protected => self.protected.move_to_back(&mut self.links, i),
+            Queue::Zero | Queue::Free => {}
+        }
+    }
+
+    /// Demotes protected's oldest entries to probation while it is too big.
+    fn rebalance_protected(&mut self) {
+        while self.protected_weight > self.protected_max {
+            let Some(i) = self.protected.front() else {
+                break;
+            };
+            self.detach(i);
+            self.attach(i, Queue::Probation);
+        }
+    }
+
+    /// Applies the climber's verdict, if a sample is complete.
+    pub(crate) fn climb(&mut self) {
+        if !self.bounded {
+            return;
+        }
+        let delta = self.climber.adjust();
+        if delta == 0 {
+            return;
+        }
+        let target = if delta > 0 {
+            self.window_max.saturating_add(delta.unsigned_abs())
+        } else {
+            self.window_max.saturating_sub(delta.unsigned_abs())
+        };
+        self.set_window_max(target);
+        if delta > 0 {
+            // Grow: pull main's least recently used entries into the window.
+            while let Some(i) = self.probation.front().or_else(|| self.protected.front()) {
+                if self.window_weight + self.weight(i) > self.window_max {
+                    break;
+                }
+                self.detach(i);
+                self.attach(i, Queue::Window);
+            }
+        } else {
+            // Shrink: the window's oldest entries move to probation.
+            while self.window_weight > self.window_max {
+                let Some(i) = self.window.front() else { break };
+                self.detach(i);
+                self.attach(i, Queue::Probation);
+            }
+        }
+        self.rebalance_protected();
+    }
+
+    /// Starts an eviction round: the window's overflow moves to probation
+    /// as admission candidates.
+    pub(crate) fn begin_eviction(&mut self) {
+        self.candidate = NIL;
+        while self.window_weight > self.window_max {
+            let Some(i) = self.window.front() else { break };
+            self.detach(i);
+            self.attach(i, Queue::Probation);
+            if self.candidate == NIL {
+                self.candidate = i;
+            }
+        }
+    }
+
+    /// The next slot to evict while over capacity, or `None` when the cache
+    /// fits. The caller unlinks its node from the table and then calls
+    /// [`remove_slot`](Self::remove_slot) (or applies pending events if the
+    /// node had been replaced meanwhile, and asks again).
+    pub(crate) fn next_victim(&mut self) -> Option<u32> {
+        if !self.bounded || self.weighted_size() <= self.max {
+            return None;
+        }
+        let candidate = self.candidate;
+        let mut victim = self.probation.front().unwrap_or(NIL);
+        if victim == candidate {
+            victim = self.protected.front().unwrap_or(NIL);
+        }
+        Some(match (candidate, victim) {
+            (NIL, NIL) => self.window.front()?,
+            (NIL, v) => v,
+            (c, NIL) => c,
+            (c, v) => {
+                if self.admit(c, v) {
+                    v
+                } else {
+                    c
+                }
+            }
+        })
+    }
+
+    /// Whether candidate `c` should replace victim `v`.
+    fn admit(&mut self, c: u32, v: u32) -> bool {
+        if self.weight(c) > self.max {
+            return false;
+        }
+        let cf = self.sketch.frequency(self.hash(c));
+        let vf = self.sketch.frequency(self.hash(v));
+        if cf > vf {
+            return true;
+        }
+        if cf < 6 {
+            return false;
+        }
+        // xorshift64: a warm candidate is admitted 1 time in 128.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        self.rng & 127 == 0
+    }
+
+    /// Every live slot (for tests).
+    #[cfg(test)]
+    pub(crate) fn live_slots(&self) -> impl Iterator<Item = u32> + '_ {
+        self.nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| n.is_some())
+            .map(|(i, _)| i as u32)
+    }
+
+    /// Heap bytes held by the policy.
+    #[cfg(test)]
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.nodes.capacity() * std::mem::size_of::<Option<NodePtr<K, V>>>()
+            + self.links.capacity() * std::mem::size_of::<Link>()
+            + self.queue.capacity()
+            + self.sketch.heap_bytes()
+    }
+
+    /// Checks the policy's internal invariants (tests and debug builds).
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        let mut seen = 0u64;
+        for (q, d, w) in [
+            (Queue::Window, &self.window, Some(self.window_weight)),
+            (
+                Queue::Probation,
+                &self.probation,
+                Some(self.probation_weight),
+            ),
+            (
+                Queue::Protected,
+                &self.protected,
+                Some(self.protected_weight),
+            ),
+            (Queue::Zero, &self.zero, None),
+        ] {
+            let mut sum = 0;
+            for i in d.iter(&self.links) {
+                assert_eq!(self.queue[i as usize], q);
+                sum += self.weight(i);
+                seen += 1;
+            }
+            if let Some(w) = w {
+                assert_eq!(sum, w, "{q:?} weight");
+            } else {
+                assert_eq!(sum, 0);
+            }
+        }
+        assert_eq!(seen, self.entries);
+        assert_eq!(self.live_slots().count() as u64, self.entries);
+    }
+}

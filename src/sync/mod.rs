@@ -1,0 +1,5 @@
+//! The synchronous (blocking) cache.
+
+mod cache;
+
+pub use cache::{Cache, Iter};
