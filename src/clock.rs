@@ -170,7 +170,7 @@ impl Clock {
     }
 
     /// The reading that corresponds to a `std::time::Instant` (saturating).
-    pub(crate) fn from_instant(&self, instant: std::time::Instant) -> u64 {
+    pub(crate) fn nanos_of(&self, instant: std::time::Instant) -> u64 {
         duration_to_nanos(instant.saturating_duration_since(self.origin_std))
     }
 }
@@ -241,6 +241,6 @@ mod tests {
         let (clock, handle) = Clock::mock();
         handle.advance(Duration::from_secs(3));
         let i = clock.to_instant(clock.now());
-        assert_eq!(clock.from_instant(i), 3_000_000_000);
+        assert_eq!(clock.nanos_of(i), 3_000_000_000);
     }
 }

@@ -292,6 +292,7 @@ where
         let node = Owned::new(Node::new(hash, key, value, weight, now, deadline));
         let guard = crossbeam_epoch::pin();
         let mut locked = self.table.lock(hash);
+        let pending;
         match locked.probe(hash, node.key.as_ref(), &guard) {
             Probe::Found(i) => {
                 let old = locked.node_at(i, &guard);
@@ -303,6 +304,7 @@ where
                 let new = locked.node_at(i, &guard);
                 // SAFETY: `old` was linked until the swap under our lock.
                 let old = NodePtr::from_ref(unsafe { old.deref() });
+                pending = self.count_event(1);
                 locked.push_event(WriteEvent::Update {
                     old,
                     new: NodePtr::from_ref(new),
@@ -313,6 +315,7 @@ where
             }
             Probe::Vacant(i) => {
                 let new = locked.insert_vacant(i, node, &guard);
+                pending = self.count_event(1);
                 // SAFETY: just published under our lock.
                 locked.push_event(WriteEvent::Insert(NodePtr::from_ref(unsafe {
                     new.deref()
@@ -321,7 +324,7 @@ where
         }
         drop(locked);
         drop(guard);
-        self.after_write();
+        self.after_write(pending);
     }
 
     /// Removes `key`; returns its value if it was present (and, with
@@ -367,6 +370,7 @@ where
             .enabled()
             .then(|| (Arc::clone(&node.key), node.value.clone()));
         let old = locked.remove_at(i, &guard);
+        let pending = self.count_event(1);
         // SAFETY: linked until the removal under our lock.
         locked.push_event(WriteEvent::Remove(NodePtr::from_ref(unsafe {
             old.deref()
@@ -376,13 +380,19 @@ where
         }
         drop(locked);
         drop(guard);
-        self.after_write();
+        self.after_write(pending);
         ret
     }
 
-    /// Counts a write event and runs maintenance when due.
-    fn after_write(&self) {
-        let pending = self.pending.fetch_add(1, Ordering::Relaxed) + 1;
+    /// Counts `n` write events about to be pushed (under the stripe lock,
+    /// before the push, so maintenance never subtracts them first). Returns
+    /// the new backlog.
+    fn count_event(&self, n: usize) -> usize {
+        self.pending.fetch_add(n, Ordering::Relaxed) + n
+    }
+
+    /// Runs maintenance when the write backlog calls for it.
+    fn after_write(&self, pending: usize) {
         if pending >= WRITE_BACKLOG_LIMIT {
             // Maintenance is far behind: help, waiting if necessary.
             self.run_pending_tasks();
@@ -528,13 +538,12 @@ where
                         .push(Arc::clone(&n.key), n.value.clone(), cause);
                 }
             }
-            let count = removed.len();
+            self.count_event(removed.len());
             for p in removed {
                 // SAFETY: as above.
                 locked.push_event(WriteEvent::Remove(NodePtr::from_ref(unsafe { p.deref() })));
             }
             drop(locked);
-            self.pending.fetch_add(count, Ordering::Relaxed);
         }
         drop(guard);
         self.try_maintain();
@@ -555,7 +564,6 @@ where
                 continue;
             }
             let mut locked = self.table.lock_stripe(s);
-            let mut count = 0;
             let now = self.now();
             for p in doomed {
                 // SAFETY: `p` was read under `guard`, still pinned, so it has
@@ -566,8 +574,8 @@ where
                     .enabled()
                     .then(|| (Arc::clone(&n.key), n.value.clone()));
                 if locked.remove_node(p, n.hash, &guard) {
+                    self.count_event(1);
                     locked.push_event(WriteEvent::Remove(NodePtr::from_ref(n)));
-                    count += 1;
                     if let Some((k, v)) = note {
                         let cause = if self.expiring && n.is_expired(now) {
                             RemovalCause::Expired
@@ -579,7 +587,6 @@ where
                 }
             }
             drop(locked);
-            self.pending.fetch_add(count, Ordering::Relaxed);
         }
         self.try_maintain();
     }
@@ -653,5 +660,96 @@ impl<K, V, S> Drop for Core<K, V, S> {
         for _ in 0..4 {
             crossbeam_epoch::pin().flush();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Queue;
+
+    fn core(max: u64) -> Core<u64, u64, ahash::RandomState> {
+        Core::new(
+            Config {
+                max_capacity: Some(max),
+                ..Config::default()
+            },
+            ahash::RandomState::with_seeds(1, 2, 3, 4),
+        )
+    }
+
+    #[test]
+    fn policy_invariants_hold_through_random_operations() {
+        let c = core(64);
+        let mut x = 1u64;
+        let steps = if cfg!(miri) { 300 } else { 20_000 };
+        for step in 0..steps {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let k = x % 256;
+            match x % 7 {
+                0..=2 => c.insert(k, k),
+                3 => {
+                    c.remove(&k);
+                }
+                4 if step % 50 == 0 => c.invalidate_all(),
+                _ => {
+                    c.get(&k);
+                }
+            }
+            if step % 97 == 0 {
+                c.run_pending_tasks();
+                c.with_policy(|p| {
+                    p.check_invariants();
+                    assert!(p.weighted_size() <= 64);
+                    assert!(p.window_max() <= 64);
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn new_entries_enter_the_window_and_hits_promote_from_probation() {
+        let c = core(100);
+        // Events of different stripes are applied in stripe order, so apply
+        // each insert before the next to get a known recency order.
+        for k in 0..100 {
+            c.insert(k, k);
+            c.run_pending_tasks();
+        }
+        let slot_of = |k: u64| {
+            let guard = crossbeam_epoch::pin();
+            c.table
+                .find(c.hash(&k), &k, &guard)
+                .unwrap()
+                .slot
+                .load(Ordering::Relaxed)
+        };
+        // The window is 1% of 100: the newest key is there, older ones on probation.
+        c.with_policy(|p| {
+            assert_eq!(p.queue_of(slot_of(99)), Queue::Window);
+            assert_eq!(p.queue_of(slot_of(0)), Queue::Probation);
+        });
+        for _ in 0..3 {
+            c.get(&0);
+        }
+        c.run_pending_tasks();
+        c.with_policy(|p| assert_eq!(p.queue_of(slot_of(0)), Queue::Protected));
+    }
+
+    #[test]
+    fn structures_grow_with_entries_not_with_capacity() {
+        let small = core(u64::MAX / 2);
+        small.insert(1, 1);
+        small.run_pending_tasks();
+        let empty_bytes = small.structure_heap_bytes();
+        assert!(
+            empty_bytes < 256 * 1024,
+            "{empty_bytes} bytes for one entry"
+        );
+        let live: usize = small.with_policy(|p| p.live_slots().count());
+        assert_eq!(live, 1);
+        assert!(small.with_policy(|p| p.heap_bytes()) < 4096);
     }
 }

@@ -239,18 +239,26 @@ impl<K, V> Policy<K, V> {
         self.queue[i as usize] = q;
     }
 
+    /// Sizes the sketch as the cache fills. Growing the sketch forgets its
+    /// counts, so it grows by doubling while the cache is less than half
+    /// full, and then once to its expected full size (as Caffeine does):
+    /// history gathered after that is kept.
     fn ensure_sketch(&mut self) {
-        if self.bounded && self.entries > self.sketch_sized_for {
-            // Grow by doubling, up to the capacity (in entries, if unweighted).
-            let want = self
-                .entries
-                .max(64)
-                .checked_next_power_of_two()
-                .unwrap_or(u64::MAX);
-            let capped = want >= self.max;
-            self.sketch.ensure_capacity(want.min(self.max.max(64)));
-            self.sketch_sized_for = if capped { u64::MAX } else { want };
+        if !self.bounded || self.entries <= self.sketch_sized_for {
+            return;
         }
+        let weight = self.weighted_size();
+        let want = if weight.saturating_mul(2) >= self.max && weight > 0 {
+            // Entries expected at capacity, from the average weight so far.
+            let expected =
+                (u128::from(self.entries) * u128::from(self.max) / u128::from(weight)) as u64;
+            expected.max(self.entries)
+        } else {
+            self.entries
+        };
+        let want = want.max(64).checked_next_power_of_two().unwrap_or(u64::MAX);
+        self.sketch.ensure_capacity(want);
+        self.sketch_sized_for = want;
     }
 
     /// A new entry (its Insert event). Returns its slot.
