@@ -19,16 +19,18 @@
 //!   `LARDER_BENCH_QUICK=1 cargo bench --bench throughput -- --test`).
 //! * `LARDER_BENCH_THREADS=1,2,8` – explicit list of thread counts.
 //!
-//! Each cache uses its own default hasher (moka: SipHash; larder and quick_cache:
-//! ahash / foldhash-style fast hashers), i.e. what a user gets out of the box.
+//! Each cache uses its own default hasher (moka: SipHash; larder: ahash;
+//! quick_cache: foldhash), i.e. what a user gets out of the box.
 
 use std::hint::black_box;
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput};
 use criterion::measurement::WallTime;
+use criterion::{
+    criterion_group, criterion_main, BenchmarkGroup, BenchmarkId, Criterion, Throughput,
+};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Zipf};
@@ -100,7 +102,7 @@ fn thread_counts() -> Vec<usize> {
 // ---------------------------------------------------------------------------
 
 /// `len` keys drawn from Zipf(`s`) over `0..n` (rank 1 -> key 0, the hottest).
-/// With `insert_every` = Some(p), each op is independently flagged as an
+/// With `insert_prob` = Some(p), each op is independently flagged as an
 /// unconditional insert with probability `p` (see [`INSERT_FLAG`]).
 fn zipf_keys(n: u64, s: f64, len: usize, insert_prob: Option<f64>, seed: u64) -> Arc<Vec<u64>> {
     assert!(len.is_power_of_two());
@@ -170,14 +172,27 @@ where
             .map(|h| h.join().expect("bench thread panicked"))
             .collect()
     });
-    let first = spans.iter().map(|s| s.0).min().expect("at least one thread");
-    let last = spans.iter().map(|s| s.1).max().expect("at least one thread");
+    let first = spans
+        .iter()
+        .map(|s| s.0)
+        .min()
+        .expect("at least one thread");
+    let last = spans
+        .iter()
+        .map(|s| s.1)
+        .max()
+        .expect("at least one thread");
     last - first
 }
 
 /// Registers one `name/threads` benchmark running `op` over `keys`.
-fn bench_op<F>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, threads: usize, keys: &[u64], op: F)
-where
+fn bench_op<F>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    threads: usize,
+    keys: &[u64],
+    op: F,
+) where
     F: Fn(u64) + Sync,
 {
     group.throughput(Throughput::Elements(threads as u64));
@@ -222,7 +237,10 @@ fn quick_cache(capacity: u64) -> Quick {
 /// also counts as an access in each cache's policy).
 fn assert_all_hit(name: &str, n: u64, get: impl Fn(u64) -> Option<u64>) {
     let misses = (0..n).filter(|&k| get(k) != Some(k)).count();
-    assert_eq!(misses, 0, "{name}: {misses} of {n} pre-loaded keys missing before the read-hit benchmark");
+    assert_eq!(
+        misses, 0,
+        "{name}: {misses} of {n} pre-loaded keys missing before the read-hit benchmark"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -230,7 +248,13 @@ fn assert_all_hit(name: &str, n: u64, get: impl Fn(u64) -> Option<u64>) {
 // ---------------------------------------------------------------------------
 
 /// `read_hits` and `read_hits_ttl`.
-fn read_hits_group(c: &mut Criterion, group_name: &str, ttl: Option<Duration>, sizes: &Sizes, threads: &[usize]) {
+fn read_hits_group(
+    c: &mut Criterion,
+    group_name: &str,
+    ttl: Option<Duration>,
+    sizes: &Sizes,
+    threads: &[usize],
+) {
     let n = sizes.resident;
     // Twice the resident set, so sharded/approximate capacities never evict.
     let capacity = n * 2;
@@ -334,7 +358,9 @@ fn mix_cache_aside(c: &mut Criterion, sizes: &Sizes, threads: &[usize]) {
 
     warm_pass(GROUP, "larder", &keys, |k| Some(cache_aside!(larder, k)));
     warm_pass(GROUP, "moka", &keys, |k| Some(cache_aside!(moka, k)));
-    warm_pass(GROUP, "quick_cache", &keys, |k| Some(cache_aside!(quick, k)));
+    warm_pass(GROUP, "quick_cache", &keys, |k| {
+        Some(cache_aside!(quick, k))
+    });
     larder.run_pending_tasks();
     moka.run_pending_tasks();
 
@@ -363,7 +389,9 @@ fn mix_blind_insert(c: &mut Criterion, sizes: &Sizes, threads: &[usize]) {
 
     warm_pass(GROUP, "larder", &keys, |k| get_or_blind_insert!(larder, k));
     warm_pass(GROUP, "moka", &keys, |k| get_or_blind_insert!(moka, k));
-    warm_pass(GROUP, "quick_cache", &keys, |k| get_or_blind_insert!(quick, k));
+    warm_pass(GROUP, "quick_cache", &keys, |k| {
+        get_or_blind_insert!(quick, k)
+    });
     larder.run_pending_tasks();
     moka.run_pending_tasks();
 

@@ -516,6 +516,7 @@ where
                 m.spare = events;
             }
         }
+        m.policy.end_eviction();
     }
 
     /// Removes every entry (each reported as `Explicit`).
@@ -731,11 +732,29 @@ mod tests {
             assert_eq!(p.queue_of(slot_of(99)), Queue::Window);
             assert_eq!(p.queue_of(slot_of(0)), Queue::Probation);
         });
+        // A hit only marks the slot; the promotion happens when eviction
+        // reaches it at the head of probation.
         for _ in 0..3 {
             c.get(&0);
         }
-        c.run_pending_tasks();
-        c.with_policy(|p| assert_eq!(p.queue_of(slot_of(0)), Queue::Protected));
+        for k in 100..150 {
+            c.insert(k, k);
+            c.run_pending_tasks();
+        }
+        assert_eq!(
+            c.get(&0),
+            Some(0),
+            "a referenced entry survives the eviction scan"
+        );
+        c.with_policy(|p| {
+            assert_eq!(p.queue_of(slot_of(0)), Queue::Protected);
+            p.check_invariants();
+        });
+        assert_eq!(
+            c.get(&1),
+            None,
+            "an unreferenced older entry was the victim"
+        );
     }
 
     #[test]

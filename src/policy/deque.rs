@@ -50,16 +50,9 @@ impl Deque {
     }
 
     /// Number of slots in the list.
-    #[cfg(test)]
+    #[inline]
     pub(crate) fn len(&self) -> u32 {
         self.len
-    }
-
-    /// The slot after `i` (towards the tail).
-    #[inline]
-    pub(crate) fn next_of(links: &[Link], i: u32) -> Option<u32> {
-        let n = links[i as usize].next;
-        (n != NIL).then_some(n)
     }
 
     /// Appends `i` (which must be in no list) at the tail.

@@ -11,11 +11,21 @@
 //! * **main**: a segmented LRU of **probation** (entries that left the window,
 //!   or were demoted) and **protected** (entries hit while on probation; up to
 //!   80% of main).
+//! * **recency without reordering on reads**: a read hit only sets its slot's
+//!   *referenced* bit (and counts in the sketch); the queues are reordered
+//!   lazily, CLOCK-style, when their heads are examined: a referenced window
+//!   head goes back to the window's tail, a referenced probation entry is
+//!   promoted to protected, a referenced protected head gets another round.
+//!   Every such step clears a bit, so the scans are amortised O(1) per read,
+//!   and applying a read costs two memory writes instead of relinking three
+//!   list nodes (this is what keeps draining the read buffer cheap).
 //! * **admission**: when the window overflows, its oldest entries become
-//!   *candidates* at the tail of probation. While the cache is over capacity
-//!   the oldest candidate is compared with main's *victim* (the head of
-//!   probation, else of protected) using a 4-bit count-min sketch of recent
-//!   access frequency (`sketch`); the less frequent of the two is evicted. A
+//!   *candidates* (a queue of their own, counted as part of main). While the
+//!   cache is over capacity the oldest candidate is compared with main's
+//!   *victim* (the head of probation, else of protected) using a 4-bit
+//!   count-min sketch of recent access frequency (`sketch`); the less
+//!   frequent of the two is evicted. Candidates left when the cache fits
+//!   again join probation. A
 //!   candidate that is not more frequent is still admitted, rarely and at
 //!   random, when it is warm (frequency >= 6), so that an attacker who floods
 //!   the sketch with collisions cannot pin the victim forever.
@@ -48,6 +58,8 @@ pub(crate) enum Queue {
     Window,
     Probation,
     Protected,
+    /// Left the window in this eviction round, awaiting admission.
+    Candidate,
     /// Weight-zero entries: never evicted for size.
     Zero,
 }
@@ -57,17 +69,21 @@ pub(crate) struct Policy<K, V> {
     nodes: Vec<Option<NodePtr<K, V>>>,
     links: Vec<Link>,
     queue: Vec<Queue>,
+    /// Referenced since the slot's queue head last looked at it (CLOCK bit).
+    referenced: Vec<bool>,
     /// Head of the free-slot chain (threaded through `links[i].next`).
     free: u32,
 
     window: Deque,
     probation: Deque,
     protected: Deque,
+    candidates: Deque,
     zero: Deque,
 
     window_weight: u64,
     probation_weight: u64,
     protected_weight: u64,
+    candidate_weight: u64,
     /// Live entries.
     entries: u64,
 
@@ -75,8 +91,6 @@ pub(crate) struct Policy<K, V> {
     max: u64,
     window_max: u64,
     protected_max: u64,
-    /// First admission candidate in probation, or NIL.
-    candidate: u32,
 
     sketch: FrequencySketch,
     sketch_sized_for: u64,
@@ -84,7 +98,14 @@ pub(crate) struct Policy<K, V> {
     rng: u64,
 }
 
-/// 1% of `max`, the starting window.
+/// The sketch is keyed by the low 32 bits of the hash, which is what the
+/// read buffer's records carry.
+#[inline]
+fn sketch_key(hash: u64) -> u64 {
+    hash & 0xffff_ffff
+}
+
+/// `pct` percent of `max`, without overflow.
 fn percent(max: u64, pct: u64) -> u64 {
     (max / 100) * pct + (max % 100) * pct / 100
 }
@@ -98,20 +119,22 @@ impl<K, V> Policy<K, V> {
             nodes: Vec::new(),
             links: Vec::new(),
             queue: Vec::new(),
+            referenced: Vec::new(),
             free: NIL,
             window: Deque::default(),
             probation: Deque::default(),
             protected: Deque::default(),
+            candidates: Deque::default(),
             zero: Deque::default(),
             window_weight: 0,
             probation_weight: 0,
             protected_weight: 0,
+            candidate_weight: 0,
             entries: 0,
             bounded,
             max,
             window_max: 0,
             protected_max: 0,
-            candidate: NIL,
             sketch: FrequencySketch::new(),
             sketch_sized_for: 0,
             climber: Climber::new(max),
@@ -123,7 +146,7 @@ impl<K, V> Policy<K, V> {
 
     /// Total weight of the live entries.
     pub(crate) fn weighted_size(&self) -> u64 {
-        self.window_weight + self.probation_weight + self.protected_weight
+        self.window_weight + self.probation_weight + self.protected_weight + self.candidate_weight
     }
 
     /// Number of live entries.
@@ -170,6 +193,7 @@ impl<K, V> Policy<K, V> {
             self.free = self.links[i as usize].next;
             self.links[i as usize] = Link::UNLINKED;
             self.nodes[i as usize] = Some(node);
+            self.referenced[i as usize] = false;
             i
         } else {
             let i = u32::try_from(self.nodes.len())
@@ -179,6 +203,7 @@ impl<K, V> Policy<K, V> {
             self.nodes.push(Some(node));
             self.links.push(Link::UNLINKED);
             self.queue.push(Queue::Free);
+            self.referenced.push(false);
             i
         }
     }
@@ -198,6 +223,7 @@ impl<K, V> Policy<K, V> {
             Queue::Window => &mut self.window,
             Queue::Probation => &mut self.probation,
             Queue::Protected => &mut self.protected,
+            Queue::Candidate => &mut self.candidates,
             Queue::Zero => &mut self.zero,
             Queue::Free => unreachable!("free slots are in no queue"),
         };
@@ -209,6 +235,7 @@ impl<K, V> Policy<K, V> {
             Queue::Window => Some(&mut self.window_weight),
             Queue::Probation => Some(&mut self.probation_weight),
             Queue::Protected => Some(&mut self.protected_weight),
+            Queue::Candidate => Some(&mut self.candidate_weight),
             Queue::Zero | Queue::Free => None,
         }
     }
@@ -216,9 +243,6 @@ impl<K, V> Policy<K, V> {
     /// Takes slot `i` out of its queue (keeps the slot).
     fn detach(&mut self, i: u32) {
         let q = self.queue[i as usize];
-        if q == Queue::Probation && self.candidate == i {
-            self.candidate = Deque::next_of(&self.links, i).unwrap_or(NIL);
-        }
         let w = self.weight(i);
         if let Some(total) = self.weight_mut(q) {
             *total -= w;
@@ -275,7 +299,7 @@ impl<K, V> Policy<K, V> {
         }
         if self.bounded {
             self.ensure_sketch();
-            self.sketch.increment(n.hash);
+            self.sketch.increment(sketch_key(n.hash));
             self.climber.record_miss();
         }
         i
@@ -292,20 +316,29 @@ impl<K, V> Policy<K, V> {
             // Not reachable (the Insert event comes first), but harmless.
             return self.on_insert(new);
         }
-        let was = self.queue[i as usize];
-        self.detach(i);
-        self.nodes[i as usize] = Some(new);
+        if (o.weight == 0) == (n.weight == 0) {
+            // Same kind of queue: keep the position, fix the weight total.
+            if let Some(total) = self.weight_mut(self.queue[i as usize]) {
+                *total = *total - u64::from(o.weight) + u64::from(n.weight);
+            }
+            self.nodes[i as usize] = Some(new);
+        } else {
+            self.detach(i);
+            self.nodes[i as usize] = Some(new);
+            self.attach(
+                i,
+                if n.weight == 0 {
+                    Queue::Zero
+                } else {
+                    Queue::Window
+                },
+            );
+        }
         n.slot.store(i, Ordering::Relaxed);
-        let to = match (n.weight, was) {
-            (0, _) => Queue::Zero,
-            // An update is an access: a probation entry is promoted.
-            (_, Queue::Probation | Queue::Protected) => Queue::Protected,
-            _ => Queue::Window,
-        };
-        self.attach(i, to);
-        self.rebalance_protected();
+        // An update is an access.
+        self.referenced[i as usize] = true;
         if self.bounded {
-            self.sketch.increment(n.hash);
+            self.sketch.increment(sketch_key(n.hash));
         }
         i
     }
@@ -328,45 +361,60 @@ impl<K, V> Policy<K, V> {
     }
 
     /// A read hit recorded in the read buffer: `rec` packs the slot + 1 and
-    /// the low 32 bits of the hash (a stale record is ignored).
+    /// the low 32 bits of the hash. Sets the slot's referenced bit and counts
+    /// the key in the sketch; touches no node and no list links. A stale
+    /// record (the slot was reused) marks the wrong slot, which costs that
+    /// entry one extra round in its queue at worst.
+    #[inline]
     pub(crate) fn on_read_record(&mut self, rec: u64) {
-        let i = (rec >> 32) as u32 - 1;
-        let Some(Some(node)) = self.nodes.get(i as usize).copied() else {
-            return;
-        };
-        // SAFETY: slab slots hold live nodes.
-        let n = unsafe { node.get() };
-        if n.hash as u32 != rec as u32 {
-            return;
-        }
-        self.on_access(i);
-    }
-
-    /// An access to slot `i`: count it and reorder.
-    pub(crate) fn on_access(&mut self, i: u32) {
         if !self.bounded {
             return;
         }
-        self.sketch.increment(self.hash(i));
+        let i = (rec >> 32) as usize - 1;
+        if let Some(r) = self.referenced.get_mut(i) {
+            *r = true;
+        }
+        self.sketch.increment(rec & 0xffff_ffff);
         self.climber.record_hit();
+    }
+
+    /// An access to slot `i` known to the caller (tests).
+    #[cfg(test)]
+    pub(crate) fn on_access(&mut self, i: u32) {
+        let h = self.hash(i);
+        self.on_read_record(((u64::from(i) + 1) << 32) | (h & 0xffff_ffff));
+    }
+
+    /// Gives slot `i` (referenced, at the head of `q`) another round: the
+    /// bit is cleared and the slot moves to the tail (or, from probation or
+    /// the candidates, is promoted to protected).
+    fn second_chance(&mut self, i: u32) {
+        self.referenced[i as usize] = false;
         match self.queue[i as usize] {
             Queue::Window => self.window.move_to_back(&mut self.links, i),
-            Queue::Probation => {
+            Queue::Protected => self.protected.move_to_back(&mut self.links, i),
+            Queue::Probation | Queue::Candidate => {
                 self.detach(i);
                 self.attach(i, Queue::Protected);
                 self.rebalance_protected();
             }
-            Queue::Protected => self.protected.move_to_back(&mut self.links, i),
             Queue::Zero | Queue::Free => {}
         }
     }
 
     /// Demotes protected's oldest entries to probation while it is too big.
     fn rebalance_protected(&mut self) {
+        let mut rounds = self.protected.len();
         while self.protected_weight > self.protected_max {
             let Some(i) = self.protected.front() else {
                 break;
             };
+            if self.referenced[i as usize] && rounds > 0 {
+                rounds -= 1;
+                self.referenced[i as usize] = false;
+                self.protected.move_to_back(&mut self.links, i);
+                continue;
+            }
             self.detach(i);
             self.attach(i, Queue::Probation);
         }
@@ -407,17 +455,29 @@ impl<K, V> Policy<K, V> {
         self.rebalance_protected();
     }
 
-    /// Starts an eviction round: the window's overflow moves to probation
-    /// as admission candidates.
+    /// Starts an eviction round: the window's overflow (its least recently
+    /// used, unreferenced entries) becomes admission candidates.
     pub(crate) fn begin_eviction(&mut self) {
-        self.candidate = NIL;
+        let mut rounds = self.window.len();
         while self.window_weight > self.window_max {
             let Some(i) = self.window.front() else { break };
+            if self.referenced[i as usize] && rounds > 0 {
+                rounds -= 1;
+                self.second_chance(i);
+                continue;
+            }
+            self.referenced[i as usize] = false;
+            self.detach(i);
+            self.attach(i, Queue::Candidate);
+        }
+    }
+
+    /// Ends an eviction round: candidates that were neither evicted nor
+    /// promoted join probation.
+    pub(crate) fn end_eviction(&mut self) {
+        while let Some(i) = self.candidates.front() {
             self.detach(i);
             self.attach(i, Queue::Probation);
-            if self.candidate == NIL {
-                self.candidate = i;
-            }
         }
     }
 
@@ -426,26 +486,38 @@ impl<K, V> Policy<K, V> {
     /// [`remove_slot`](Self::remove_slot) (or applies pending events if the
     /// node had been replaced meanwhile, and asks again).
     pub(crate) fn next_victim(&mut self) -> Option<u32> {
-        if !self.bounded || self.weighted_size() <= self.max {
-            return None;
-        }
-        let candidate = self.candidate;
-        let mut victim = self.probation.front().unwrap_or(NIL);
-        if victim == candidate {
-            victim = self.protected.front().unwrap_or(NIL);
-        }
-        Some(match (candidate, victim) {
-            (NIL, NIL) => self.window.front()?,
-            (NIL, v) => v,
-            (c, NIL) => c,
-            (c, v) => {
-                if self.admit(c, v) {
-                    v
-                } else {
-                    c
-                }
+        loop {
+            if !self.bounded || self.weighted_size() <= self.max {
+                return None;
             }
-        })
+            let candidate = self.candidates.front().unwrap_or(NIL);
+            if candidate != NIL && self.referenced[candidate as usize] {
+                // Read since it left the window: admitted and promoted.
+                self.second_chance(candidate);
+                continue;
+            }
+            let victim = self
+                .probation
+                .front()
+                .or_else(|| self.protected.front())
+                .unwrap_or(NIL);
+            if victim != NIL && self.referenced[victim as usize] {
+                self.second_chance(victim);
+                continue;
+            }
+            return Some(match (candidate, victim) {
+                (NIL, NIL) => self.window.front()?,
+                (NIL, v) => v,
+                (c, NIL) => c,
+                (c, v) => {
+                    if self.admit(c, v) {
+                        v
+                    } else {
+                        c
+                    }
+                }
+            });
+        }
     }
 
     /// Whether candidate `c` should replace victim `v`.
@@ -453,8 +525,8 @@ impl<K, V> Policy<K, V> {
         if self.weight(c) > self.max {
             return false;
         }
-        let cf = self.sketch.frequency(self.hash(c));
-        let vf = self.sketch.frequency(self.hash(v));
+        let cf = self.sketch.frequency(sketch_key(self.hash(c)));
+        let vf = self.sketch.frequency(sketch_key(self.hash(v)));
         if cf > vf {
             return true;
         }
