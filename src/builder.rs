@@ -8,9 +8,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Builds a cache: a [`sync::Cache`](crate::sync::Cache),
-/// [`sync::SegmentedCache`](crate::sync::SegmentedCache) or
-/// [`future::Cache`](crate::future::Cache), depending on `C`.
+/// Builds a cache; `C` is the kind of cache `build()` returns (a
+/// [`sync::Cache`](crate::sync::Cache)).
 ///
 /// ```
 /// use larder::sync::Cache;

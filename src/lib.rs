@@ -24,6 +24,8 @@ mod node;
 pub mod notification;
 mod policy;
 mod shim;
+#[cfg(feature = "sim")]
+pub mod sim;
 pub mod sync;
 mod table;
 

@@ -378,13 +378,6 @@ impl<K, V> Policy<K, V> {
         self.climber.record_hit();
     }
 
-    /// An access to slot `i` known to the caller (tests).
-    #[cfg(test)]
-    pub(crate) fn on_access(&mut self, i: u32) {
-        let h = self.hash(i);
-        self.on_read_record(((u64::from(i) + 1) << 32) | (h & 0xffff_ffff));
-    }
-
     /// Gives slot `i` (referenced, at the head of `q`) another round: the
     /// bit is cleared and the slot moves to the tail (or, from probation or
     /// the candidates, is promoted to protected).

@@ -47,6 +47,7 @@ use std::io;
 
 use rayon::prelude::*;
 
+pub mod larder_policy;
 pub mod lru;
 pub mod opt;
 pub mod peers;
@@ -83,6 +84,11 @@ pub struct PolicyFactory {
 }
 
 impl PolicyFactory {
+    /// [`larder_policy::Larder`]: this crate's cache.
+    pub const LARDER: PolicyFactory = PolicyFactory {
+        name: larder_policy::Larder::NAME,
+        make: make_larder,
+    };
     /// [`lru::Lru`].
     pub const LRU: PolicyFactory = PolicyFactory {
         name: lru::Lru::NAME,
@@ -104,10 +110,20 @@ impl PolicyFactory {
         make: make_quick_cache,
     };
 
-    /// LRU, OPT, moka and quick_cache, in that order.
+    /// larder, LRU, OPT, moka and quick_cache, in that order.
     pub fn standard() -> Vec<PolicyFactory> {
-        vec![Self::LRU, Self::OPT, Self::MOKA, Self::QUICK_CACHE]
+        vec![
+            Self::LARDER,
+            Self::LRU,
+            Self::OPT,
+            Self::MOKA,
+            Self::QUICK_CACHE,
+        ]
     }
+}
+
+fn make_larder(capacity: u64, weighted: bool) -> Box<dyn Policy + Send> {
+    Box::new(larder_policy::Larder::new(capacity, weighted))
 }
 
 fn make_lru(capacity: u64, weighted: bool) -> Box<dyn Policy + Send> {
@@ -362,16 +378,17 @@ mod tests {
         std::fs::remove_file(&skewed.path).unwrap();
         std::fs::remove_file(&looping.path).unwrap();
         assert_eq!(first, second);
-        assert_eq!(first.len(), (3 + 2) * 4);
+        assert_eq!(first.len(), (3 + 2) * 5);
         let order: Vec<(&str, u64, &str)> = first
             .iter()
             .map(|r| (r.trace.as_str(), r.capacity, r.policy.as_str()))
             .collect();
-        assert_eq!(order[0], ("skewed", 50, "LRU"));
-        assert_eq!(order[1], ("skewed", 50, "OPT"));
-        assert_eq!(order[2], ("skewed", 50, "moka"));
-        assert_eq!(order[3], ("skewed", 50, "quick_cache"));
-        assert_eq!(order[12], ("loop", 100, "LRU"));
+        assert_eq!(order[0], ("skewed", 50, "larder"));
+        assert_eq!(order[1], ("skewed", 50, "LRU"));
+        assert_eq!(order[2], ("skewed", 50, "OPT"));
+        assert_eq!(order[3], ("skewed", 50, "moka"));
+        assert_eq!(order[4], ("skewed", 50, "quick_cache"));
+        assert_eq!(order[15], ("loop", 100, "larder"));
         for r in &first {
             let by = |p: &str| {
                 first

@@ -36,7 +36,8 @@ pub enum TraceFormat {
     /// Text, `start_block num_blocks ignore request_id` per line (the ARC paper's
     /// traces). A line stands for `num_blocks` requests, for the keys
     /// `start_block ..= start_block + num_blocks - 1`. Fields after the second are
-    /// ignored; blank lines are skipped.
+    /// ignored; blank lines are skipped. A line may ask for at most
+    /// [`MAX_ARC_RUN`] blocks.
     Arc,
     /// Text, one decimal key per line (the LIRS paper's traces). Lines holding only
     /// `*` (checkpoint markers) and blank lines are skipped.
@@ -124,6 +125,10 @@ impl Compression {
         }
     }
 }
+
+/// The most blocks one ARC line may ask for (the bundled traces use at most 512);
+/// a larger count is taken for corruption rather than expanded.
+pub const MAX_ARC_RUN: u64 = 1 << 24;
 
 /// Size of the buffer put in front of every decompressor.
 const BUF_SIZE: usize = 1 << 16;
@@ -302,6 +307,11 @@ impl<R: BufRead> TraceReader<R> {
                         .ok_or_else(|| self.bad_line(format_args!("bad start block {start:?}")))?;
                     let count = parse_dec(count)
                         .ok_or_else(|| self.bad_line(format_args!("bad block count {count:?}")))?;
+                    if count > MAX_ARC_RUN {
+                        return Err(self.bad_line(format_args!(
+                            "block count {count} is over the limit of {MAX_ARC_RUN}"
+                        )));
+                    }
                     if count > 0 && start.checked_add(count - 1).is_none() {
                         return Err(self.bad_line("block range overflows u64"));
                     }
@@ -747,6 +757,15 @@ mod tests {
             TraceFormat::Arc,
             "overflows",
         );
+        // A corrupt, huge count is refused instead of expanded.
+        fails(
+            b"0 18446744073709551615 0 0\n",
+            TraceFormat::Arc,
+            "over the limit",
+        );
+        let line = format!("0 {MAX_ARC_RUN} 0 0");
+        let longest = TraceReader::new(line.as_bytes(), TraceFormat::Arc);
+        assert_eq!(longest.count() as u64, MAX_ARC_RUN);
     }
 
     #[test]
