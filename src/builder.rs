@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::core::Config;
+use crate::expiry::Expiry;
 use crate::notification::RemovalCause;
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -113,6 +114,13 @@ where
     /// Entries expire this long after they were last read or written.
     pub fn time_to_idle(mut self, duration: Duration) -> Self {
         self.config.time_to_idle = Some(duration);
+        self
+    }
+
+    /// Per-entry expiration decided by `expiry` (see [`Expiry`]). Combined
+    /// with a time-to-live or time-to-idle, the earliest deadline wins.
+    pub fn expire_after(mut self, expiry: impl Expiry<K, V> + Send + Sync + 'static) -> Self {
+        self.config.expiry = Some(Arc::new(expiry));
         self
     }
 

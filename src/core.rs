@@ -35,6 +35,7 @@
 
 use crate::buffer::ReadBuffer;
 use crate::clock::{deadline_after, Clock, NEVER};
+use crate::expiry::{until, Expirer, Expiry};
 use crate::node::{Node, NodePtr, NO_SLOT};
 use crate::notification::{Listener, Notifier, RemovalCause};
 use crate::policy::Policy;
@@ -52,6 +53,9 @@ pub(crate) const WRITE_BACKLOG_LIMIT: usize = 1024;
 /// Writers try (without waiting) to run maintenance every this many writes.
 const WRITE_DRAIN_EVERY: usize = 16;
 
+/// The user's per-entry expiry.
+pub(crate) type ExpiryFn<K, V> = Arc<dyn Expiry<K, V> + Send + Sync + 'static>;
+
 /// The weigher.
 pub(crate) type Weigher<K, V> = Arc<dyn Fn(&K, &V) -> u32 + Send + Sync + 'static>;
 
@@ -64,6 +68,7 @@ pub(crate) struct Config<K, V> {
     pub(crate) listener: Option<Listener<K, V>>,
     pub(crate) time_to_live: Option<Duration>,
     pub(crate) time_to_idle: Option<Duration>,
+    pub(crate) expiry: Option<ExpiryFn<K, V>>,
     pub(crate) clock: Clock,
 }
 
@@ -77,6 +82,7 @@ impl<K, V> Default for Config<K, V> {
             listener: None,
             time_to_live: None,
             time_to_idle: None,
+            expiry: None,
             clock: Clock::default(),
         }
     }
@@ -98,6 +104,10 @@ pub(crate) enum WriteEvent<K, V> {
 /// State owned by whoever holds the maintenance lock.
 struct Maintenance<K, V> {
     policy: Policy<K, V>,
+    /// Finds expired entries (None when nothing can expire).
+    expirer: Option<Expirer>,
+    /// Scratch list of due slots.
+    due: Vec<u32>,
     /// Spare event buffer swapped into stripes to avoid reallocating.
     spare: Vec<WriteEvent<K, V>>,
 }
@@ -116,6 +126,8 @@ pub(crate) struct Core<K, V, S> {
     pub(crate) config: Config<K, V>,
     /// Whether any entry can expire (reads then check deadlines).
     expiring: bool,
+    /// Whether reads can move deadlines (time-to-idle or `Expiry`).
+    reads_move_deadlines: bool,
 }
 
 thread_local! {
@@ -140,13 +152,17 @@ where
     pub(crate) fn new(config: Config<K, V>, hasher: S) -> Self {
         let cpus = available_parallelism();
         let stripes = (cpus * 16).clamp(32, 256);
-        let expiring = config.time_to_live.is_some() || config.time_to_idle.is_some();
+        let ttl_only = config.time_to_idle.is_none() && config.expiry.is_none();
+        let expiring = config.time_to_live.is_some() || !ttl_only;
+        let now = config.clock.now_raising_floor();
         Self {
             table: Table::new(stripes, config.initial_capacity),
             hasher,
             reads: ReadBuffer::new(cpus * 4),
             maintenance: Mutex::new(Maintenance {
                 policy: Policy::new(config.max_capacity),
+                expirer: expiring.then(|| Expirer::new(ttl_only, now)),
+                due: Vec::new(),
                 spare: Vec::new(),
             }),
             pending: AtomicUsize::new(0),
@@ -155,6 +171,7 @@ where
             notifier: Notifier::new(config.listener.clone()),
             config,
             expiring,
+            reads_move_deadlines: expiring && !ttl_only,
         }
     }
 
@@ -189,7 +206,9 @@ where
             if node.is_expired(now) {
                 return None;
             }
-            self.touch_deadline(node, now);
+            if self.reads_move_deadlines {
+                self.refresh_deadline(node, now);
+            }
         }
         let value = node.value.clone();
         self.record_read(node);
@@ -210,42 +229,78 @@ where
         }
     }
 
-    /// Under time-to-idle, a read pushes the deadline forward.
-    fn touch_deadline(&self, node: &Node<K, V>, now: u64) {
-        if let Some(tti) = self.config.time_to_idle {
-            let mut d = deadline_after(now, tti);
-            if let Some(ttl) = self.config.time_to_live {
-                d = d.min(deadline_after(node.written, ttl));
-            }
-            if node.deadline.load(Ordering::Relaxed) != d {
-                node.deadline.store(d, Ordering::Relaxed);
+    /// A read at `now` may move the deadline: time-to-idle restarts, and
+    /// the user's `Expiry::expire_after_read` decides the per-entry part.
+    /// Runs the user's code with no lock held; on a panic nothing changed.
+    fn refresh_deadline(&self, node: &Node<K, V>, now: u64) {
+        let mut custom = node.custom.load(Ordering::Relaxed);
+        if let Some(expiry) = &self.config.expiry {
+            let clock = &self.config.clock;
+            let left = until(custom, now);
+            let new = expiry.expire_after_read(
+                &node.key,
+                &node.value,
+                clock.to_instant(now),
+                left,
+                clock.to_instant(node.written),
+            );
+            custom = new.map_or(NEVER, |d| deadline_after(now, d));
+            if node.custom.load(Ordering::Relaxed) != custom {
+                node.custom.store(custom, Ordering::Relaxed);
             }
         }
+        let d = self.deadline_for(node.written, now, custom);
+        if node.deadline.load(Ordering::Relaxed) != d {
+            node.deadline.store(d, Ordering::Relaxed);
+        }
+    }
+
+    /// The earliest of: written + TTL, last access + TTI, the custom deadline.
+    fn deadline_for(&self, written: u64, accessed: u64, custom: u64) -> u64 {
+        let mut d = custom;
+        if let Some(ttl) = self.config.time_to_live {
+            d = d.min(deadline_after(written, ttl));
+        }
+        if let Some(tti) = self.config.time_to_idle {
+            d = d.min(deadline_after(accessed, tti));
+        }
+        d
+    }
+
+    /// The user's per-entry deadline for a value written at `now`: created,
+    /// or updated if a live value is there (looked up without a lock; under
+    /// concurrent writes of one key the callback may see a slightly earlier
+    /// state).
+    fn custom_deadline(&self, hash: u64, key: &K, value: &V, now: u64) -> u64 {
+        let Some(expiry) = &self.config.expiry else {
+            return NEVER;
+        };
+        let at = self.config.clock.to_instant(now);
+        let guard = crossbeam_epoch::pin();
+        let d = match self.table.find(hash, key, &guard) {
+            Some(old) if !old.is_expired(now) => expiry.expire_after_update(
+                key,
+                value,
+                at,
+                until(old.custom.load(Ordering::Relaxed), now),
+            ),
+            _ => expiry.expire_after_create(key, value, at),
+        };
+        d.map_or(NEVER, |d| deadline_after(now, d))
     }
 
     #[inline]
     fn record_read(&self, node: &Node<K, V>) {
-        let slot = node.slot.load(Ordering::Relaxed);
-        if slot == NO_SLOT {
-            return;
-        }
+        // A node whose Insert event is still pending has no slot yet: the
+        // record then carries slot `NO_SLOT - 1`, which the policy never
+        // hands out, so only the frequency is counted. Recording it anyway
+        // also keeps reads driving maintenance when every read key is new.
+        let slot = node.slot.load(Ordering::Relaxed).min(NO_SLOT - 1);
         let rec = ((u64::from(slot) + 1) << 32) | (node.hash & 0xffff_ffff);
         let ring = RING.with(|r| *r);
         if self.reads.record(ring, rec) {
             self.try_maintain();
         }
-    }
-
-    /// The deadline of a value written at `now`.
-    fn write_deadline(&self, now: u64) -> u64 {
-        let mut d = NEVER;
-        if let Some(ttl) = self.config.time_to_live {
-            d = d.min(deadline_after(now, ttl));
-        }
-        if let Some(tti) = self.config.time_to_idle {
-            d = d.min(deadline_after(now, tti));
-        }
-        d
     }
 
     fn weigh(&self, key: &K, value: &V) -> u32 {
@@ -288,14 +343,24 @@ where
         } else {
             0
         };
-        let deadline = self.write_deadline(now);
-        let node = Owned::new(Node::new(hash, key, value, weight, now, deadline));
+        let custom = self.custom_deadline(hash, &key, &value, now);
+        let deadline = if self.expiring {
+            self.deadline_for(now, now, custom)
+        } else {
+            NEVER
+        };
+        let node = Owned::new(Node::new(hash, key, value, weight, now, custom, deadline));
         let guard = crossbeam_epoch::pin();
         let mut locked = self.table.lock(hash);
         let pending;
         match locked.probe(hash, node.key.as_ref(), &guard) {
             Probe::Found(i) => {
                 let old = locked.node_at(i, &guard);
+                let cause = if self.expiring && old.is_expired(now) {
+                    RemovalCause::Expired
+                } else {
+                    RemovalCause::Replaced
+                };
                 let note = self
                     .notifier
                     .enabled()
@@ -310,7 +375,7 @@ where
                     new: NodePtr::from_ref(new),
                 });
                 if let Some((k, v)) = note {
-                    self.notifier.push(k, v, RemovalCause::Replaced);
+                    self.notifier.push(k, v, cause);
                 }
             }
             Probe::Vacant(i) => {
@@ -428,6 +493,7 @@ where
         let policy = &mut m.policy;
         self.reads.drain(|rec| policy.on_read_record(rec));
         self.drain_writes(m, &guard);
+        self.expire(m, &guard);
         m.policy.climb();
         self.evict(m, &guard);
         self.entry_count
@@ -464,14 +530,29 @@ where
         for e in events.drain(..) {
             match e {
                 WriteEvent::Insert(n) => {
-                    m.policy.on_insert(n);
+                    let slot = m.policy.on_insert(n);
+                    if let Some(e) = &mut m.expirer {
+                        // SAFETY: linked or pending removal: not yet retired.
+                        e.on_write(slot, unsafe { n.get() }.deadline.load(Ordering::Relaxed));
+                    }
                 }
                 WriteEvent::Update { old, new } => {
-                    m.policy.on_update(old, new);
+                    let slot = m.policy.on_update(old, new);
+                    if let Some(e) = &mut m.expirer {
+                        // SAFETY: as above.
+                        e.on_write(slot, unsafe { new.get() }.deadline.load(Ordering::Relaxed));
+                    }
                     // SAFETY: `old` is unlinked and the policy just forgot it.
                     unsafe { retire(old, guard) };
                 }
                 WriteEvent::Remove(old) => {
+                    if let Some(e) = &mut m.expirer {
+                        // SAFETY: unlinked, not yet retired.
+                        let slot = unsafe { old.get() }.slot.load(Ordering::Relaxed);
+                        if slot != NO_SLOT {
+                            e.on_remove(slot);
+                        }
+                    }
                     m.policy.on_remove(old);
                     // SAFETY: as above.
                     unsafe { retire(old, guard) };
@@ -480,43 +561,86 @@ where
         }
     }
 
+    /// Removes expired entries whose timers are due.
+    fn expire(&self, m: &mut Maintenance<K, V>, guard: &Guard) {
+        let Some(expirer) = &mut m.expirer else {
+            return;
+        };
+        let now = self.config.clock.now_raising_floor();
+        let mut due = std::mem::take(&mut m.due);
+        expirer.take_due(now, &mut due);
+        for &slot in &due {
+            // Applying events below may have freed or reused the slot.
+            let Some(ptr) = m.policy.try_node(slot) else {
+                continue;
+            };
+            // SAFETY: slab slots hold live nodes; we hold the maintenance lock.
+            let deadline = unsafe { ptr.get() }.deadline.load(Ordering::Relaxed);
+            if deadline > now {
+                // A read pushed the deadline back: look again then.
+                if let Some(e) = &mut m.expirer {
+                    e.on_write(slot, deadline);
+                }
+            } else {
+                self.evict_slot(m, slot, now, guard);
+            }
+        }
+        due.clear();
+        m.due = due;
+    }
+
     /// Evicts while over capacity.
     fn evict(&self, m: &mut Maintenance<K, V>, guard: &Guard) {
         m.policy.begin_eviction();
         let now = self.now();
-        while let Some(i) = m.policy.next_victim() {
-            let ptr = m.policy.node(i);
-            // SAFETY: slab slots hold live nodes; we hold the maintenance lock.
-            let node = unsafe { ptr.get() };
-            let mut locked = self.table.lock(node.hash);
-            let cause = if self.expiring && node.is_expired(now) {
-                RemovalCause::Expired
-            } else {
-                RemovalCause::Size
-            };
-            let note = self
-                .notifier
-                .enabled()
-                .then(|| (Arc::clone(&node.key), node.value.clone()));
-            if locked.remove_node(ptr.as_ptr(), node.hash, guard) {
-                if let Some((k, v)) = note {
-                    self.notifier.push(k, v, cause);
-                }
-                drop(locked);
-                m.policy.remove_slot(i);
-                // SAFETY: unlinked above; the policy forgot it; no pending
-                // event names it (it was linked, so no Update/Remove for it).
-                unsafe { retire(ptr, guard) };
-            } else {
-                // A writer replaced or removed it; its event is in this
-                // stripe's buffer. Apply that stripe's events and go on.
-                let mut events = locked.swap_events(std::mem::take(&mut m.spare));
-                drop(locked);
-                self.apply_events(m, &mut events, guard);
-                m.spare = events;
-            }
+        while let Some(slot) = m.policy.next_victim() {
+            self.evict_slot(m, slot, now, guard);
         }
         m.policy.end_eviction();
+    }
+
+    /// Unlinks the node of `slot` from the table, reports it (`Expired` if
+    /// its deadline has passed, else `Size`), makes the policy forget it and
+    /// retires it. If a writer replaced or removed it meanwhile, applies that
+    /// stripe's pending events instead (which updates the slot). Returns
+    /// whether it evicted.
+    fn evict_slot(&self, m: &mut Maintenance<K, V>, slot: u32, now: u64, guard: &Guard) -> bool {
+        let ptr = m.policy.node(slot);
+        // SAFETY: slab slots hold live nodes; we hold the maintenance lock.
+        let node = unsafe { ptr.get() };
+        let mut locked = self.table.lock(node.hash);
+        let cause = if self.expiring && node.is_expired(now) {
+            RemovalCause::Expired
+        } else {
+            RemovalCause::Size
+        };
+        let Some(i) = locked.find_node(ptr.as_ptr(), node.hash, guard) else {
+            // A writer replaced or removed it; its event is in this stripe's
+            // buffer. Apply that stripe's events and go on.
+            let mut events = locked.swap_events(std::mem::take(&mut m.spare));
+            drop(locked);
+            self.apply_events(m, &mut events, guard);
+            m.spare = events;
+            return false;
+        };
+        // Clone for the listener (user code) before changing anything.
+        let note = self
+            .notifier
+            .enabled()
+            .then(|| (Arc::clone(&node.key), node.value.clone()));
+        locked.remove_at(i, guard);
+        if let Some((k, v)) = note {
+            self.notifier.push(k, v, cause);
+        }
+        drop(locked);
+        if let Some(e) = &mut m.expirer {
+            e.on_remove(slot);
+        }
+        m.policy.remove_slot(slot);
+        // SAFETY: unlinked above; the policy forgot it; no pending event
+        // names it (it was linked, so no Update/Remove for it is pending).
+        unsafe { retire(ptr, guard) };
+        true
     }
 
     /// Removes every entry (each reported as `Explicit`).

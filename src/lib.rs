@@ -19,6 +19,7 @@ mod buffer;
 mod builder;
 mod clock;
 mod core;
+mod expiry;
 mod info;
 mod node;
 pub mod notification;
@@ -31,6 +32,7 @@ mod table;
 
 pub use builder::CacheBuilder;
 pub use clock::{Clock, MockHandle};
+pub use expiry::Expiry;
 pub use info::{Policy, PredicateError, PredicateId};
 pub use notification::RemovalCause;
 

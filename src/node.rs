@@ -41,6 +41,9 @@ pub(crate) struct Node<K, V> {
     pub(crate) deadline: AtomicU64,
     /// When this value was written (clock nanoseconds); for TTL and `Expiry`.
     pub(crate) written: u64,
+    /// The deadline the user's `Expiry` set ([`crate::clock::NEVER`] if none
+    /// or no `Expiry`); `deadline` is the earliest of this, TTL and TTI.
+    pub(crate) custom: AtomicU64,
     /// The policy's slab index, or [`NO_SLOT`]. Written by maintenance only.
     pub(crate) slot: AtomicU32,
     /// The weigher's verdict for this key and value.
@@ -55,6 +58,7 @@ impl<K, V> Node<K, V> {
         value: V,
         weight: u32,
         written: u64,
+        custom: u64,
         deadline: u64,
     ) -> Self {
         Self {
@@ -63,6 +67,7 @@ impl<K, V> Node<K, V> {
             value,
             deadline: AtomicU64::new(deadline),
             written,
+            custom: AtomicU64::new(custom),
             slot: AtomicU32::new(NO_SLOT),
             weight,
         }

@@ -411,14 +411,14 @@ impl<'a, K, V, E> Locked<'a, K, V, E> {
         shared
     }
 
-    /// Unlinks `node` if it is still linked (identity, not key equality: no
-    /// user code runs). Returns whether it was.
-    pub(crate) fn remove_node(
-        &mut self,
+    /// The slot of `node` if it is still linked (found by identity, not key
+    /// equality: no user code runs).
+    pub(crate) fn find_node(
+        &self,
         node: *const Node<K, V>,
         hash: u64,
         guard: &Guard,
-    ) -> bool {
+    ) -> Option<usize> {
         let b = self.buckets(guard);
         let tag = tag_of(hash);
         let mask = b.mask();
@@ -426,15 +426,31 @@ impl<'a, K, V, E> Locked<'a, K, V, E> {
         for _ in 0..=mask {
             let t = b.tags[i].load(Ordering::Relaxed);
             if t == EMPTY {
-                return false;
+                return None;
             }
             if t == tag && b.slots[i].load(Ordering::Relaxed, guard).as_raw() == node {
-                self.remove_at(i, guard);
-                return true;
+                return Some(i);
             }
             i = (i + 1) & mask;
         }
-        false
+        None
+    }
+
+    /// Unlinks `node` if it is still linked (by identity). Returns whether
+    /// it was.
+    pub(crate) fn remove_node(
+        &mut self,
+        node: *const Node<K, V>,
+        hash: u64,
+        guard: &Guard,
+    ) -> bool {
+        match self.find_node(node, hash, guard) {
+            Some(i) => {
+                self.remove_at(i, guard);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Unlinks every node, returning them, and installs a fresh small array.
@@ -535,7 +551,7 @@ mod tests {
     }
 
     fn node(hash: u64, k: u64, v: u64) -> Owned<Node<u64, u64>> {
-        Owned::new(Node::new(hash, Arc::new(k), v, 1, 0, u64::MAX))
+        Owned::new(Node::new(hash, Arc::new(k), v, 1, 0, u64::MAX, u64::MAX))
     }
 
     fn insert(t: &T, hash: u64, k: u64, v: u64) {

@@ -180,11 +180,13 @@ impl TimerWheel {
     }
 
     /// Whether timer `id` is scheduled.
+    #[cfg_attr(not(test), allow(dead_code))] // used by tests and invariant checks
     pub(crate) fn is_scheduled(&self, id: u32) -> bool {
         self.scheduled_node(id).is_some()
     }
 
     /// The deadline `id` is scheduled for, if any.
+    #[cfg_attr(not(test), allow(dead_code))] // used by tests and invariant checks
     pub(crate) fn deadline(&self, id: u32) -> Option<u64> {
         self.scheduled_node(id)
             .map(|node| self.nodes[node].deadline)
@@ -219,11 +221,13 @@ impl TimerWheel {
     }
 
     /// Number of scheduled timers.
+    #[cfg_attr(not(test), allow(dead_code))] // used by tests and invariant checks
     pub(crate) fn len(&self) -> usize {
         self.len
     }
 
     /// Heap bytes used.
+    #[cfg_attr(not(test), allow(dead_code))] // used by tests and invariant checks
     pub(crate) fn heap_bytes(&self) -> usize {
         self.nodes.capacity() * std::mem::size_of::<Node>()
     }

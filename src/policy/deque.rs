@@ -55,6 +55,41 @@ impl Deque {
         self.len
     }
 
+    /// The most recently appended slot.
+    #[inline]
+    pub(crate) fn back(&self) -> Option<u32> {
+        (self.tail != NIL).then_some(self.tail)
+    }
+
+    /// The slot before `i` (towards the head).
+    #[inline]
+    pub(crate) fn prev_of(links: &[Link], i: u32) -> Option<u32> {
+        let p = links[i as usize].prev;
+        (p != NIL).then_some(p)
+    }
+
+    /// Inserts `i` (in no list) right after `after`, or at the head when
+    /// `after` is `None`.
+    pub(crate) fn insert_after(&mut self, links: &mut [Link], after: Option<u32>, i: u32) {
+        debug_assert_eq!(links[i as usize], Link::UNLINKED);
+        let next = match after {
+            Some(a) => links[a as usize].next,
+            None => self.head,
+        };
+        let prev = after.unwrap_or(NIL);
+        links[i as usize] = Link { prev, next };
+        match after {
+            Some(a) => links[a as usize].next = i,
+            None => self.head = i,
+        }
+        if next == NIL {
+            self.tail = i;
+        } else {
+            links[next as usize].prev = i;
+        }
+        self.len += 1;
+    }
+
     /// Appends `i` (which must be in no list) at the tail.
     pub(crate) fn push_back(&mut self, links: &mut [Link], i: u32) {
         debug_assert_eq!(links[i as usize], Link::UNLINKED);
@@ -153,6 +188,15 @@ mod tests {
                     m.retain(|&j| j != i);
                     m.push_back(i);
                 }
+                0 if !in_a && !in_b && m.len() > 1 => {
+                    // Insert after the model's second element, or at the head.
+                    let after = (x & 128 != 0).then(|| m[1]);
+                    d.insert_after(&mut links, after, i);
+                    match after {
+                        Some(_) => m.insert(2, i),
+                        None => m.push_front(i),
+                    }
+                }
                 _ => {}
             }
             assert_eq!(
@@ -165,6 +209,13 @@ mod tests {
             );
             assert_eq!(a.len() as usize, ma.len());
             assert_eq!(a.front(), ma.front().copied());
+            assert_eq!(a.back(), ma.back().copied());
+            if let Some(&last) = ma.back() {
+                assert_eq!(
+                    Deque::prev_of(&links, last),
+                    ma.len().checked_sub(2).map(|p| ma[p])
+                );
+            }
         }
     }
 }

@@ -170,6 +170,11 @@ impl<K, V> Policy<K, V> {
         self.nodes[i as usize].expect("live slot")
     }
 
+    /// The node in slot `i`, if the slot is in use.
+    pub(crate) fn try_node(&self, i: u32) -> Option<NodePtr<K, V>> {
+        self.nodes.get(i as usize).copied().flatten()
+    }
+
     /// The queue of slot `i`.
     #[cfg(test)]
     pub(crate) fn queue_of(&self, i: u32) -> Queue {
