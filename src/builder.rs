@@ -130,6 +130,13 @@ where
         self
     }
 
+    /// Counts hits, misses, evictions and loads (see `stats()`). Off by
+    /// default; when off, the read path pays one untaken branch.
+    pub fn record_stats(mut self) -> Self {
+        self.config.record_stats = true;
+        self
+    }
+
     /// Accepted for moka compatibility; larder always supports
     /// `invalidate_entries_if`.
     pub fn support_invalidation_closures(self) -> Self {

@@ -36,13 +36,18 @@
 use crate::buffer::ReadBuffer;
 use crate::clock::{deadline_after, Clock, NEVER};
 use crate::expiry::{until, Expirer, Expiry};
+use crate::loader::{Join, Loader, Outcome, WaitOutcome};
 use crate::node::{Node, NodePtr, NO_SLOT};
 use crate::notification::{Listener, Notifier, RemovalCause};
+use crate::ops::compute::{CompResult, Op};
+use crate::ops::Entry;
 use crate::policy::Policy;
 use crate::shim::{AtomicU64, AtomicUsize, Mutex, Ordering};
+use crate::stats::{CacheStats, StatsCounter};
 use crate::table::{Probe, Table};
 use crossbeam_epoch::{Guard, Owned, Shared};
 use std::borrow::Borrow;
+use std::future::Future;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,6 +75,7 @@ pub(crate) struct Config<K, V> {
     pub(crate) time_to_idle: Option<Duration>,
     pub(crate) expiry: Option<ExpiryFn<K, V>>,
     pub(crate) clock: Clock,
+    pub(crate) record_stats: bool,
 }
 
 impl<K, V> Default for Config<K, V> {
@@ -84,6 +90,7 @@ impl<K, V> Default for Config<K, V> {
             time_to_idle: None,
             expiry: None,
             clock: Clock::default(),
+            record_stats: false,
         }
     }
 }
@@ -123,6 +130,8 @@ pub(crate) struct Core<K, V, S> {
     entry_count: AtomicU64,
     weighted_size: AtomicU64,
     notifier: Notifier<K, V>,
+    loader: Loader<K, V>,
+    stats: Option<StatsCounter>,
     pub(crate) config: Config<K, V>,
     /// Whether any entry can expire (reads then check deadlines).
     expiring: bool,
@@ -169,6 +178,8 @@ where
             entry_count: AtomicU64::new(0),
             weighted_size: AtomicU64::new(0),
             notifier: Notifier::new(config.listener.clone()),
+            loader: Loader::new(64),
+            stats: config.record_stats.then(|| StatsCounter::new(cpus * 4)),
             config,
             expiring,
             reads_move_deadlines: expiring && !ttl_only,
@@ -198,7 +209,33 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        let hash = self.hash(key);
+        let found = self.lookup(self.hash(key), key, |n| n.value.clone());
+        self.count_lookup(found.is_some());
+        found
+    }
+
+    /// Counts a hit or a miss (when statistics are on).
+    #[inline]
+    fn count_lookup(&self, hit: bool) {
+        if let Some(stats) = &self.stats {
+            let hint = RING.with(|r| *r);
+            if hit {
+                stats.hit(hint);
+            } else {
+                stats.miss(hint);
+            }
+        }
+    }
+
+    /// Finds the live, unexpired node for `key`, records the access (and
+    /// moves its deadline under time-to-idle / `Expiry`), and returns
+    /// `read(node)`. No statistics.
+    #[inline]
+    fn lookup<Q, R>(&self, hash: u64, key: &Q, read: impl FnOnce(&Node<K, V>) -> R) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
         let guard = crossbeam_epoch::pin();
         let node = self.table.find(hash, key, &guard)?;
         if self.expiring {
@@ -210,9 +247,383 @@ where
                 self.refresh_deadline(node, now);
             }
         }
-        let value = node.value.clone();
+        let out = read(node);
         self.record_read(node);
-        Some(value)
+        Some(out)
+    }
+
+    /// The statistics so far (zero when `record_stats` is off).
+    pub(crate) fn stats(&self) -> CacheStats {
+        self.stats
+            .as_ref()
+            .map(StatsCounter::snapshot)
+            .unwrap_or_default()
+    }
+
+    /// Loads in flight (tests: the registry must end empty).
+    pub(crate) fn loads_in_flight(&self) -> usize {
+        self.loader.in_flight()
+    }
+
+    /// A coalesced load of an owned key: the value if cached, else one
+    /// caller runs `init` while the others wait (blocking). `read` turns the
+    /// outcome into the caller's result (`None`: not an outcome for this
+    /// kind of caller, look again). Returns the result and whether this call
+    /// ran `init`.
+    pub(crate) fn load_owned<R>(
+        &self,
+        key: K,
+        init: impl FnOnce() -> Outcome<V>,
+        read: impl Fn(Outcome<V>) -> Option<R>,
+    ) -> (R, bool) {
+        let hash = self.hash(&key);
+        if let Some(v) = self.lookup(hash, &key, |n| n.value.clone()) {
+            self.count_lookup(true);
+            return (
+                read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                false,
+            );
+        }
+        self.count_lookup(false);
+        let key = Arc::new(key);
+        self.load_slow(hash, &*key, || Arc::clone(&key), init, read)
+    }
+
+    /// [`load_owned`](Self::load_owned) for a key already shared.
+    pub(crate) fn load_arc<R>(
+        &self,
+        key: Arc<K>,
+        init: impl FnOnce() -> Outcome<V>,
+        read: impl Fn(Outcome<V>) -> Option<R>,
+    ) -> (R, bool) {
+        let hash = self.hash(&*key);
+        if let Some(v) = self.lookup(hash, &*key, |n| n.value.clone()) {
+            self.count_lookup(true);
+            return (
+                read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                false,
+            );
+        }
+        self.count_lookup(false);
+        self.load_slow(hash, &*key, || Arc::clone(&key), init, read)
+    }
+
+    /// [`load_owned`](Self::load_owned) for a borrowed key, cloned into the
+    /// cache only if this call inserts.
+    pub(crate) fn load_by_ref<Q, R>(
+        &self,
+        key: &Q,
+        init: impl FnOnce() -> Outcome<V>,
+        read: impl Fn(Outcome<V>) -> Option<R>,
+    ) -> (R, bool)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        if let Some(v) = self.lookup(hash, key, |n| n.value.clone()) {
+            self.count_lookup(true);
+            return (
+                read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                false,
+            );
+        }
+        self.count_lookup(false);
+        self.load_slow(hash, key, || Arc::new(key.to_owned()), init, read)
+    }
+
+    fn load_slow<Q, R>(
+        &self,
+        hash: u64,
+        key: &Q,
+        make_key: impl FnOnce() -> Arc<K>,
+        init: impl FnOnce() -> Outcome<V>,
+        read: impl Fn(Outcome<V>) -> Option<R>,
+    ) -> (R, bool)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let mut make_key = Some(make_key);
+        let mut init = Some(init);
+        loop {
+            let join = self.loader.join(
+                hash,
+                key,
+                || (make_key.take().expect("one leader per call"))(),
+                true,
+            );
+            match join {
+                Join::Wait(flight) => {
+                    if let Some(r) = read(flight.wait_blocking()) {
+                        return (r, false);
+                    }
+                    // The leader failed or it was a compute: look again.
+                    if let Some(v) = self.lookup(hash, key, |n| n.value.clone()) {
+                        return (
+                            read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                            false,
+                        );
+                    }
+                }
+                Join::Lead(guard) => {
+                    // Someone may have finished just before we registered.
+                    if let Some(v) = self.lookup(hash, key, |n| n.value.clone()) {
+                        guard.complete(Outcome::Value(v.clone()));
+                        return (
+                            read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                            false,
+                        );
+                    }
+                    let timer = LoadTimer::start(self.stats.as_ref());
+                    let outcome = (init.take().expect("one load per call"))();
+                    timer.finish(matches!(outcome, Outcome::Value(_)));
+                    if let Outcome::Value(v) = &outcome {
+                        self.insert_hashed(hash, Arc::clone(guard.key()), v.clone());
+                    }
+                    guard.complete(outcome.clone());
+                    return (
+                        read(outcome).expect("the leader accepts its own outcome"),
+                        true,
+                    );
+                }
+            }
+        }
+    }
+
+    /// Atomically (with respect to other loads and computes of the same key)
+    /// reads the entry, asks `f` what to do, and does it. Blocking.
+    pub(crate) fn compute<Q, E>(
+        &self,
+        key: &Q,
+        make_key: impl FnOnce() -> Arc<K>,
+        f: impl FnOnce(Option<Entry<K, V>>) -> Result<Op<V>, E>,
+    ) -> Result<CompResult<K, V>, E>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        let mut make_key = Some(make_key);
+        loop {
+            match self.loader.join(
+                hash,
+                key,
+                || (make_key.take().expect("one leader per call"))(),
+                true,
+            ) {
+                Join::Wait(flight) => {
+                    flight.wait_blocking();
+                }
+                Join::Lead(guard) => {
+                    let current = self.compute_current(hash, key);
+                    let op = f(current.clone().map(|(k, v)| Entry::new(k, v, false, false)));
+                    let result =
+                        op.map(|op| self.apply_op(hash, Arc::clone(guard.key()), current, op));
+                    guard.complete(Outcome::Retry);
+                    return result;
+                }
+            }
+        }
+    }
+
+    /// The entry a compute starts from (counted as a lookup).
+    pub(crate) fn compute_current<Q>(&self, hash: u64, key: &Q) -> Option<(Arc<K>, V)>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let current = self.lookup(hash, key, |n| (Arc::clone(&n.key), n.value.clone()));
+        self.count_lookup(current.is_some());
+        current
+    }
+
+    /// Carries out a compute's `op` on `key`, whose value was `current`.
+    pub(crate) fn apply_op(
+        &self,
+        hash: u64,
+        key: Arc<K>,
+        current: Option<(Arc<K>, V)>,
+        op: Op<V>,
+    ) -> CompResult<K, V> {
+        match (op, current) {
+            (Op::Put(v), current) => {
+                self.insert_hashed(hash, Arc::clone(&key), v.clone());
+                match current {
+                    None => CompResult::Inserted(Entry::new(key, v, true, false)),
+                    Some(_) => CompResult::ReplacedWith(Entry::new(key, v, true, true)),
+                }
+            }
+            (Op::Remove, Some((k, v))) => {
+                self.remove_hashed(hash, key.as_ref(), RemovalCause::Explicit, false);
+                CompResult::Removed(Entry::new(k, v, false, false))
+            }
+            (Op::Nop, Some((k, v))) => CompResult::Unchanged(Entry::new(k, v, false, false)),
+            (Op::Remove | Op::Nop, None) => CompResult::StillNone(key),
+        }
+    }
+
+    /// The async twin of [`load_owned`](Self::load_owned): waiters await
+    /// (a waker is registered) instead of parking. If this future is dropped
+    /// while it runs `init` (cancellation), a waiter takes the load over.
+    pub(crate) async fn load_owned_async<R>(
+        &self,
+        key: K,
+        init: impl Future<Output = Outcome<V>>,
+        read: impl Fn(Outcome<V>) -> Option<R>,
+    ) -> (R, bool) {
+        let hash = self.hash(&key);
+        if let Some(v) = self.lookup(hash, &key, |n| n.value.clone()) {
+            self.count_lookup(true);
+            return (
+                read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                false,
+            );
+        }
+        self.count_lookup(false);
+        let key = Arc::new(key);
+        self.load_slow_async(hash, &*key, || Arc::clone(&key), init, read)
+            .await
+    }
+
+    /// The async twin of [`load_arc`](Self::load_arc).
+    pub(crate) async fn load_arc_async<R>(
+        &self,
+        key: Arc<K>,
+        init: impl Future<Output = Outcome<V>>,
+        read: impl Fn(Outcome<V>) -> Option<R>,
+    ) -> (R, bool) {
+        let hash = self.hash(&*key);
+        if let Some(v) = self.lookup(hash, &*key, |n| n.value.clone()) {
+            self.count_lookup(true);
+            return (
+                read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                false,
+            );
+        }
+        self.count_lookup(false);
+        self.load_slow_async(hash, &*key, || Arc::clone(&key), init, read)
+            .await
+    }
+
+    /// The async twin of [`load_by_ref`](Self::load_by_ref).
+    pub(crate) async fn load_by_ref_async<Q, R>(
+        &self,
+        key: &Q,
+        init: impl Future<Output = Outcome<V>>,
+        read: impl Fn(Outcome<V>) -> Option<R>,
+    ) -> (R, bool)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        let hash = self.hash(key);
+        if let Some(v) = self.lookup(hash, key, |n| n.value.clone()) {
+            self.count_lookup(true);
+            return (
+                read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                false,
+            );
+        }
+        self.count_lookup(false);
+        self.load_slow_async(hash, key, || Arc::new(key.to_owned()), init, read)
+            .await
+    }
+
+    async fn load_slow_async<Q, R>(
+        &self,
+        hash: u64,
+        key: &Q,
+        make_key: impl FnOnce() -> Arc<K>,
+        init: impl Future<Output = Outcome<V>>,
+        read: impl Fn(Outcome<V>) -> Option<R>,
+    ) -> (R, bool)
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let mut make_key = Some(make_key);
+        let mut init = Some(init);
+        loop {
+            let join = self.loader.join(
+                hash,
+                key,
+                || (make_key.take().expect("one leader per call"))(),
+                false,
+            );
+            match join {
+                Join::Wait(flight) => {
+                    if let Some(r) = read(WaitOutcome::new(flight).await) {
+                        return (r, false);
+                    }
+                    if let Some(v) = self.lookup(hash, key, |n| n.value.clone()) {
+                        return (
+                            read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                            false,
+                        );
+                    }
+                }
+                Join::Lead(guard) => {
+                    if let Some(v) = self.lookup(hash, key, |n| n.value.clone()) {
+                        guard.complete(Outcome::Value(v.clone()));
+                        return (
+                            read(Outcome::Value(v)).expect("every loading call accepts a value"),
+                            false,
+                        );
+                    }
+                    let timer = LoadTimer::start(self.stats.as_ref());
+                    let outcome = (init.take().expect("one load per call")).await;
+                    timer.finish(matches!(outcome, Outcome::Value(_)));
+                    if let Outcome::Value(v) = &outcome {
+                        self.insert_hashed(hash, Arc::clone(guard.key()), v.clone());
+                    }
+                    guard.complete(outcome.clone());
+                    return (
+                        read(outcome).expect("the leader accepts its own outcome"),
+                        true,
+                    );
+                }
+            }
+        }
+    }
+
+    /// The async twin of [`compute`](Self::compute).
+    pub(crate) async fn compute_async<Q, E, Fut>(
+        &self,
+        key: &Q,
+        make_key: impl FnOnce() -> Arc<K>,
+        f: impl FnOnce(Option<Entry<K, V>>) -> Fut,
+    ) -> Result<CompResult<K, V>, E>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        Fut: Future<Output = Result<Op<V>, E>>,
+    {
+        let hash = self.hash(key);
+        let mut make_key = Some(make_key);
+        let mut f = Some(f);
+        loop {
+            let join = self.loader.join(
+                hash,
+                key,
+                || (make_key.take().expect("one leader per call"))(),
+                false,
+            );
+            match join {
+                Join::Wait(flight) => {
+                    WaitOutcome::new(flight).await;
+                }
+                Join::Lead(guard) => {
+                    let current = self.compute_current(hash, key);
+                    let entry = current.clone().map(|(k, v)| Entry::new(k, v, false, false));
+                    let op = (f.take().expect("one compute per call"))(entry).await;
+                    let result =
+                        op.map(|op| self.apply_op(hash, Arc::clone(guard.key()), current, op));
+                    guard.complete(Outcome::Retry);
+                    return result;
+                }
+            }
+        }
     }
 
     /// Whether `key` is present and not expired (not an access).
@@ -633,6 +1044,9 @@ where
             self.notifier.push(k, v, cause);
         }
         drop(locked);
+        if let Some(stats) = &self.stats {
+            stats.eviction(RING.with(|r| *r), node.weight);
+        }
         if let Some(e) = &mut m.expirer {
             e.on_remove(slot);
         }
@@ -752,6 +1166,43 @@ where
     #[cfg(test)]
     pub(crate) fn with_policy<R>(&self, f: impl FnOnce(&Policy<K, V>) -> R) -> R {
         f(&self.maintenance.lock().policy)
+    }
+}
+
+/// Times a load for the statistics; a load that never finishes (its loader
+/// panicked) counts as a failure.
+pub(crate) struct LoadTimer<'a> {
+    stats: Option<&'a StatsCounter>,
+    start: std::time::Instant,
+    done: bool,
+}
+
+impl<'a> LoadTimer<'a> {
+    pub(crate) fn start(stats: Option<&'a StatsCounter>) -> Self {
+        Self {
+            stats,
+            start: std::time::Instant::now(),
+            done: false,
+        }
+    }
+
+    pub(crate) fn finish(mut self, ok: bool) {
+        self.record(ok);
+    }
+
+    fn record(&mut self, ok: bool) {
+        if std::mem::replace(&mut self.done, true) {
+            return;
+        }
+        if let Some(stats) = self.stats {
+            stats.load(RING.with(|r| *r), ok, self.start.elapsed());
+        }
+    }
+}
+
+impl Drop for LoadTimer<'_> {
+    fn drop(&mut self) {
+        self.record(false);
     }
 }
 

@@ -80,3 +80,45 @@ impl<T> Mutex<T> {
         }
     }
 }
+
+/// A condition variable for [`Mutex`].
+#[derive(Debug, Default)]
+pub(crate) struct Condvar {
+    #[cfg(not(larder_loom))]
+    inner: parking_lot::Condvar,
+    #[cfg(larder_loom)]
+    inner: loom::sync::Condvar,
+}
+
+impl Condvar {
+    /// A new condition variable.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// Releases the lock, waits for a notification, retakes the lock.
+    pub(crate) fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        #[cfg(not(larder_loom))]
+        {
+            let mut guard = guard;
+            self.inner.wait(&mut guard);
+            guard
+        }
+        #[cfg(larder_loom)]
+        {
+            self.inner.wait(guard).unwrap_or_else(|e| e.into_inner())
+        }
+    }
+
+    /// Wakes every waiter.
+    pub(crate) fn notify_all(&self) {
+        #[cfg(not(larder_loom))]
+        {
+            self.inner.notify_all();
+        }
+        #[cfg(larder_loom)]
+        {
+            self.inner.notify_all();
+        }
+    }
+}

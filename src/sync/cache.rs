@@ -3,6 +3,9 @@
 use crate::builder::CacheBuilder;
 use crate::core::Core;
 use crate::info::{Policy, PredicateError, PredicateId};
+use crate::loader::{fallible, optional, value_only, value_or_error, value_or_nothing, Outcome};
+use crate::stats::CacheStats;
+use crate::sync::{OwnedKeyEntrySelector, RefKeyEntrySelector};
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
@@ -117,6 +120,145 @@ where
         self.core.get(key)
     }
 
+    /// The value for `key`, or the value of `init` inserted. Concurrent
+    /// calls for one key run one `init`; the others wait (parked, not
+    /// spinning) and get its value. Loads of different keys run in parallel;
+    /// no internal lock is held while `init` runs.
+    ///
+    /// If `init` panics, the panic propagates to this caller only; a waiting
+    /// caller becomes the next loader. A loader that calls a loading method
+    /// for its own key panics instead of deadlocking.
+    ///
+    /// ```
+    /// let cache = larder::sync::Cache::new(100);
+    /// let v = cache.get_with(1, || "loaded");
+    /// assert_eq!(v, "loaded");
+    /// assert_eq!(cache.get_with(1, || unreachable!()), "loaded");
+    /// ```
+    pub fn get_with(&self, key: K, init: impl FnOnce() -> V) -> V {
+        self.core
+            .load_owned(key, || Outcome::Value(init()), value_only)
+            .0
+    }
+
+    /// [`get_with`](Self::get_with) with a borrowed key, cloned only if
+    /// the value is inserted.
+    ///
+    /// ```
+    /// let cache: larder::sync::Cache<String, usize> = larder::sync::Cache::new(100);
+    /// assert_eq!(cache.get_with_by_ref("abc", || 3), 3);
+    /// ```
+    pub fn get_with_by_ref<Q>(&self, key: &Q, init: impl FnOnce() -> V) -> V
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        self.core
+            .load_by_ref(key, || Outcome::Value(init()), value_only)
+            .0
+    }
+
+    /// Like [`get_with`](Self::get_with), but `init` may fail: the error is
+    /// returned to this caller and every caller waiting on the same load
+    /// (shared as `Arc<E>`), and nothing is cached.
+    ///
+    /// ```
+    /// let cache = larder::sync::Cache::new(100);
+    /// let r: Result<u32, _> = cache.try_get_with(1, || Err("db down"));
+    /// assert_eq!(*r.unwrap_err(), "db down");
+    /// assert_eq!(cache.try_get_with(1, || Ok::<_, &str>(7)), Ok(7));
+    /// ```
+    pub fn try_get_with<F, E>(&self, key: K, init: F) -> Result<V, Arc<E>>
+    where
+        F: FnOnce() -> Result<V, E>,
+        E: Send + Sync + 'static,
+    {
+        self.core
+            .load_owned(key, || fallible(init()), value_or_error::<V, E>)
+            .0
+    }
+
+    /// [`try_get_with`](Self::try_get_with) with a borrowed key.
+    pub fn try_get_with_by_ref<Q, F, E>(&self, key: &Q, init: F) -> Result<V, Arc<E>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+        F: FnOnce() -> Result<V, E>,
+        E: Send + Sync + 'static,
+    {
+        self.core
+            .load_by_ref(key, || fallible(init()), value_or_error::<V, E>)
+            .0
+    }
+
+    /// Like [`get_with`](Self::get_with), but `init` may return `None`:
+    /// then nothing is cached and `None` is returned (to the waiters too).
+    ///
+    /// ```
+    /// let cache = larder::sync::Cache::new(100);
+    /// assert_eq!(cache.optionally_get_with(1, || None::<u32>), None);
+    /// assert_eq!(cache.optionally_get_with(1, || Some(5)), Some(5));
+    /// ```
+    pub fn optionally_get_with(&self, key: K, init: impl FnOnce() -> Option<V>) -> Option<V> {
+        self.core
+            .load_owned(key, || optional(init()), value_or_nothing)
+            .0
+    }
+
+    /// [`optionally_get_with`](Self::optionally_get_with) with a borrowed key.
+    pub fn optionally_get_with_by_ref<Q>(
+        &self,
+        key: &Q,
+        init: impl FnOnce() -> Option<V>,
+    ) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        self.core
+            .load_by_ref(key, || optional(init()), value_or_nothing)
+            .0
+    }
+
+    /// The entry API for `key`: `or_insert_with`, `and_compute_with`, ...
+    ///
+    /// ```
+    /// let cache = larder::sync::Cache::new(10);
+    /// let e = cache.entry(7).or_insert(70);
+    /// assert!(e.is_fresh());
+    /// ```
+    pub fn entry(&self, key: K) -> OwnedKeyEntrySelector<'_, K, V, S> {
+        OwnedKeyEntrySelector {
+            key,
+            core: &self.core,
+        }
+    }
+
+    /// The entry API for a borrowed key (cloned only if an entry is
+    /// inserted).
+    pub fn entry_by_ref<'a, Q>(&'a self, key: &'a Q) -> RefKeyEntrySelector<'a, K, Q, V, S>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        RefKeyEntrySelector {
+            key,
+            core: &self.core,
+        }
+    }
+
+    /// The statistics so far (all zero unless the builder called
+    /// `record_stats()`).
+    pub fn stats(&self) -> CacheStats {
+        self.core.stats()
+    }
+
+    /// Loads in flight right now (for tests and diagnostics).
+    #[doc(hidden)]
+    pub fn loads_in_flight(&self) -> usize {
+        self.core.loads_in_flight()
+    }
+
     /// Whether `key` is present and not expired. Not counted as an access.
     pub fn contains_key<Q>(&self, key: &Q) -> bool
     where
@@ -203,11 +345,7 @@ where
     /// assert_eq!(all, vec![(1, "a")]);
     /// ```
     pub fn iter(&self) -> Iter<'_, K, V, S> {
-        Iter {
-            core: &self.core,
-            stripe: 0,
-            buf: Vec::new(),
-        }
+        Iter::new(&self.core)
     }
 
     /// Number of entries, as of the last maintenance run (exact after
@@ -245,6 +383,16 @@ pub struct Iter<'a, K, V, S> {
     core: &'a Core<K, V, S>,
     stripe: usize,
     buf: Vec<(Arc<K>, V)>,
+}
+
+impl<'a, K, V, S> Iter<'a, K, V, S> {
+    pub(crate) fn new(core: &'a Core<K, V, S>) -> Self {
+        Self {
+            core,
+            stripe: 0,
+            buf: Vec::new(),
+        }
+    }
 }
 
 impl<K, V, S> Iterator for Iter<'_, K, V, S>
