@@ -53,6 +53,17 @@ impl<K, V, C> std::fmt::Debug for CacheBuilder<K, V, C> {
     }
 }
 
+impl<K, V, C> CacheBuilder<K, V, C> {
+    /// Re-targets a builder's settings at another kind of cache.
+    pub(crate) fn from_parts(config: Config<K, V>, num_segments: Option<usize>) -> Self {
+        Self {
+            config,
+            num_segments,
+            _cache: PhantomData,
+        }
+    }
+}
+
 impl<K, V, C> CacheBuilder<K, V, C>
 where
     K: Hash + Eq + Send + Sync + 'static,
