@@ -140,12 +140,27 @@ pub(crate) struct Core<K, V, S> {
 }
 
 thread_local! {
-    /// This thread's read-buffer ring.
-    static RING: usize = {
-        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    };
+    /// This thread's read-buffer ring (and stats stripe); `usize::MAX` until
+    /// first use. Const-initialised, so reading it is a plain TLS load.
+    static RING: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
 }
+
+/// This thread's stripe hint: threads are numbered round-robin on first use,
+/// so up to `rings` threads each get a ring of their own.
+#[inline]
+fn ring_hint() -> usize {
+    RING.with(|r| {
+        let v = r.get();
+        if v != usize::MAX {
+            return v;
+        }
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let v = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed) & (usize::MAX >> 1);
+        r.set(v);
+        v
+    })
+}
+
 
 fn available_parallelism() -> usize {
     std::thread::available_parallelism().map_or(4, |n| n.get())
@@ -218,7 +233,7 @@ where
     #[inline]
     fn count_lookup(&self, hit: bool) {
         if let Some(stats) = &self.stats {
-            let hint = RING.with(|r| *r);
+            let hint = ring_hint();
             if hit {
                 stats.hit(hint);
             } else {
@@ -708,7 +723,7 @@ where
         // also keeps reads driving maintenance when every read key is new.
         let slot = node.slot.load(Ordering::Relaxed).min(NO_SLOT - 1);
         let rec = ((u64::from(slot) + 1) << 32) | (node.hash & 0xffff_ffff);
-        let ring = RING.with(|r| *r);
+        let ring = ring_hint();
         if self.reads.record(ring, rec) {
             self.try_maintain();
         }
@@ -1045,7 +1060,7 @@ where
         }
         drop(locked);
         if let Some(stats) = &self.stats {
-            stats.eviction(RING.with(|r| *r), node.weight);
+            stats.eviction(ring_hint(), node.weight);
         }
         if let Some(e) = &mut m.expirer {
             e.on_remove(slot);
@@ -1195,7 +1210,7 @@ impl<'a> LoadTimer<'a> {
             return;
         }
         if let Some(stats) = self.stats {
-            stats.load(RING.with(|r| *r), ok, self.start.elapsed());
+            stats.load(ring_hint(), ok, self.start.elapsed());
         }
     }
 }

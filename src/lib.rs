@@ -1,16 +1,4 @@
-//! # larder
-//!
-//! A fast, concurrent, in-process cache for Rust with W-TinyLFU eviction.
-//! Reads never take a lock; writes lock one stripe of the table briefly; the
-//! eviction policy runs in amortised batches off the read path.
-//!
-//! ```
-//! use larder::sync::Cache;
-//!
-//! let cache: Cache<u64, String> = Cache::new(10_000);
-//! cache.insert(7, "seven".to_string());
-//! assert_eq!(cache.get(&7).as_deref(), Some("seven"));
-//! ```
+#![doc = include_str!("guide.md")]
 #![warn(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
