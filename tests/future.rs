@@ -10,33 +10,33 @@ use std::time::Duration;
 
 /// Compile-time proof that the futures can be spawned on a multi-thread
 /// runtime.
-fn assert_send<F: Future + Send>(f: F) -> F {
-    f
+fn assert_send<F: Future + Send>(f: F) {
+    drop(f);
 }
 
 #[allow(dead_code)]
 fn every_future_is_send(cache: &Cache<String, Arc<Vec<u8>>>) {
     let k = || "k".to_string();
     let v = || Arc::new(vec![1u8]);
-    let _ = assert_send(cache.get("k"));
-    let _ = assert_send(cache.insert(k(), v()));
-    let _ = assert_send(cache.remove("k"));
-    let _ = assert_send(cache.invalidate("k"));
-    let _ = assert_send(cache.get_with(k(), async { v() }));
-    let _ = assert_send(cache.get_with_by_ref("k", async { v() }));
-    let _ = assert_send(cache.try_get_with(k(), async { Ok::<_, std::io::Error>(v()) }));
-    let _ = assert_send(cache.try_get_with_by_ref("k", async { Ok::<_, std::io::Error>(v()) }));
-    let _ = assert_send(cache.optionally_get_with(k(), async { Some(v()) }));
-    let _ = assert_send(cache.optionally_get_with_by_ref("k", async { Some(v()) }));
-    let _ = assert_send(cache.run_pending_tasks());
-    let _ = assert_send(cache.entry(k()).or_insert_with(async { v() }));
-    let _ = assert_send(cache.entry_by_ref("k").or_insert(v()));
-    let _ = assert_send(
+    assert_send(cache.get("k"));
+    assert_send(cache.insert(k(), v()));
+    assert_send(cache.remove("k"));
+    assert_send(cache.invalidate("k"));
+    assert_send(cache.get_with(k(), async { v() }));
+    assert_send(cache.get_with_by_ref("k", async { v() }));
+    assert_send(cache.try_get_with(k(), async { Ok::<_, std::io::Error>(v()) }));
+    assert_send(cache.try_get_with_by_ref("k", async { Ok::<_, std::io::Error>(v()) }));
+    assert_send(cache.optionally_get_with(k(), async { Some(v()) }));
+    assert_send(cache.optionally_get_with_by_ref("k", async { Some(v()) }));
+    assert_send(cache.run_pending_tasks());
+    assert_send(cache.entry(k()).or_insert_with(async { v() }));
+    assert_send(cache.entry_by_ref("k").or_insert(v()));
+    assert_send(
         cache
             .entry(k())
             .and_compute_with(|_| async { larder::ops::compute::Op::Nop }),
     );
-    let _ = assert_send(cache.entry(k()).and_upsert_with(|_| async { v() }));
+    assert_send(cache.entry(k()).and_upsert_with(|_| async { v() }));
 }
 
 /// Returns `Pending` once, waking itself first (so the executor polls again).
