@@ -3,11 +3,13 @@
 use crate::clock::Clock;
 use crate::core::Config;
 use crate::expiry::Expiry;
+use crate::info::EvictionPolicy;
 use crate::notification::RemovalCause;
 use std::hash::Hash;
 use std::marker::PhantomData;
+use std::ops::Deref;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Builds a cache; `C` is the kind of cache `build()` returns (a
 /// [`sync::Cache`](crate::sync::Cache)).
@@ -28,6 +30,7 @@ use std::time::Duration;
 pub struct CacheBuilder<K, V, C> {
     pub(crate) config: Config<K, V>,
     pub(crate) num_segments: Option<usize>,
+    pub(crate) eviction_policy: EvictionPolicy,
     _cache: PhantomData<fn() -> C>,
 }
 
@@ -36,6 +39,7 @@ impl<K, V, C> Default for CacheBuilder<K, V, C> {
         Self {
             config: Config::default(),
             num_segments: None,
+            eviction_policy: EvictionPolicy::default(),
             _cache: PhantomData,
         }
     }
@@ -49,16 +53,18 @@ impl<K, V, C> std::fmt::Debug for CacheBuilder<K, V, C> {
             .field("initial_capacity", &self.config.initial_capacity)
             .field("time_to_live", &self.config.time_to_live)
             .field("time_to_idle", &self.config.time_to_idle)
+            .field("eviction_policy", &self.eviction_policy)
             .finish_non_exhaustive()
     }
 }
 
 impl<K, V, C> CacheBuilder<K, V, C> {
-    /// Re-targets a builder's settings at another kind of cache.
-    pub(crate) fn from_parts(config: Config<K, V>, num_segments: Option<usize>) -> Self {
-        Self {
-            config,
-            num_segments,
+    /// The same settings, for another kind of cache.
+    pub(crate) fn retarget<D>(self) -> CacheBuilder<K, V, D> {
+        CacheBuilder {
+            config: self.config,
+            num_segments: self.num_segments,
+            eviction_policy: self.eviction_policy,
             _cache: PhantomData,
         }
     }
@@ -69,12 +75,6 @@ where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    /// A builder for a cache bounded to `max_capacity` (entries, or weight
-    /// units with a weigher).
-    pub fn new(max_capacity: u64) -> Self {
-        Self::default().max_capacity(max_capacity)
-    }
-
     /// Names the cache (shown by `name()`; useful in logs and metrics).
     pub fn name(mut self, name: &str) -> Self {
         self.config.name = Some(name.to_string());
@@ -152,5 +152,80 @@ where
     /// `invalidate_entries_if`.
     pub fn support_invalidation_closures(self) -> Self {
         self
+    }
+
+    /// Accepted for moka compatibility. larder always evicts with W-TinyLFU:
+    /// [`EvictionPolicy::lru()`] does **not** switch to a pure LRU (see
+    /// [`EvictionPolicy`]); the choice is only recorded (it shows in the
+    /// builder's `Debug` output).
+    ///
+    /// ```
+    /// use larder::policy::EvictionPolicy;
+    ///
+    /// let cache: larder::sync::Cache<u32, u32> = larder::sync::Cache::builder()
+    ///     .max_capacity(10)
+    ///     .eviction_policy(EvictionPolicy::tiny_lfu())
+    ///     .build();
+    /// cache.insert(1, 10);
+    /// assert_eq!(cache.get(&1), Some(10));
+    /// ```
+    pub fn eviction_policy(mut self, policy: EvictionPolicy) -> Self {
+        self.eviction_policy = policy;
+        self
+    }
+}
+
+/// A boxed or shared `dyn Expiry` (for example `Arc<dyn Expiry<K, V> + Send +
+/// Sync>`) is itself an `Expiry`, so it can be passed to `expire_after`, as in
+/// moka.
+///
+/// ```
+/// use larder::Expiry;
+/// use std::sync::Arc;
+/// use std::time::{Duration, Instant};
+///
+/// struct TenSeconds;
+/// impl Expiry<u32, u32> for TenSeconds {
+///     fn expire_after_create(&self, _: &u32, _: &u32, _: Instant) -> Option<Duration> {
+///         Some(Duration::from_secs(10))
+///     }
+/// }
+///
+/// let shared: Arc<dyn Expiry<u32, u32> + Send + Sync> = Arc::new(TenSeconds);
+/// let cache: larder::sync::Cache<u32, u32> = larder::sync::Cache::builder()
+///     .expire_after(shared)
+///     .build();
+/// cache.insert(1, 1);
+/// assert_eq!(cache.get(&1), Some(1));
+/// ```
+impl<K, V, T> Expiry<K, V> for T
+where
+    T: Deref<Target = dyn Expiry<K, V> + Send + Sync>,
+{
+    fn expire_after_create(&self, key: &K, value: &V, created_at: Instant) -> Option<Duration> {
+        self.deref().expire_after_create(key, value, created_at)
+    }
+
+    fn expire_after_read(
+        &self,
+        key: &K,
+        value: &V,
+        read_at: Instant,
+        duration_until_expiry: Option<Duration>,
+        last_modified_at: Instant,
+    ) -> Option<Duration> {
+        self.deref()
+            .expire_after_read(key, value, read_at, duration_until_expiry, last_modified_at)
+    }
+
+    fn expire_after_update(
+        &self,
+        key: &K,
+        value: &V,
+        updated_at: Instant,
+        duration_until_expiry: Option<Duration>,
+    ) -> Option<Duration> {
+        self.deref()
+            .expire_after_update(key, value, updated_at, duration_until_expiry)
     }
 }

@@ -52,10 +52,17 @@ pub struct Clock {
 
 #[derive(Clone)]
 enum Source {
+    #[cfg_attr(miri, allow(dead_code))]
     Quanta {
         clock: quanta::Clock,
         origin: quanta::Instant,
     },
+    /// Under miri only: `std::time::Instant` since the origin. quanta probes
+    /// the CPU with `cpuid` (inline assembly), which miri cannot run, and
+    /// every cache builds a default clock, so without this no cache could
+    /// be constructed under miri at all.
+    #[cfg(miri)]
+    Std(std::time::Instant),
     Mock(Arc<AtomicU64>),
 }
 
@@ -91,10 +98,16 @@ impl MockHandle {
 
 impl Default for Clock {
     fn default() -> Self {
-        let clock = quanta::Clock::new();
-        let origin = clock.now();
+        #[cfg(not(miri))]
+        let source = {
+            let clock = quanta::Clock::new();
+            let origin = clock.now();
+            Source::Quanta { clock, origin }
+        };
+        #[cfg(miri)]
+        let source = Source::Std(std::time::Instant::now());
         Self {
-            source: Source::Quanta { clock, origin },
+            source,
             floor: Arc::new(AtomicU64::new(0)),
             origin_std: std::time::Instant::now(),
         }
@@ -105,6 +118,8 @@ impl std::fmt::Debug for Clock {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let kind = match self.source {
             Source::Quanta { .. } => "quanta",
+            #[cfg(miri)]
+            Source::Std(_) => "std",
             Source::Mock(_) => "mock",
         };
         f.debug_struct("Clock")
@@ -137,6 +152,8 @@ impl Clock {
             Source::Quanta { clock, origin } => {
                 duration_to_nanos(clock.now().saturating_duration_since(*origin))
             }
+            #[cfg(miri)]
+            Source::Std(origin) => duration_to_nanos(origin.elapsed()),
             Source::Mock(n) => n.load(Ordering::Acquire),
         }
     }

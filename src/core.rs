@@ -161,7 +161,6 @@ fn ring_hint() -> usize {
     })
 }
 
-
 fn available_parallelism() -> usize {
     std::thread::available_parallelism().map_or(4, |n| n.get())
 }

@@ -363,3 +363,154 @@ mod tests {
         assert!(r.is_err());
     }
 }
+
+/// loom models of the waiter registry (`RUSTFLAGS="--cfg larder_loom" cargo
+/// test --release --lib loom`): one leader at a time per key, every waiter
+/// woken with the leader's outcome, including when the leader's guard is
+/// dropped without completing (its loader panicked or its future was
+/// cancelled), and an async waiter that changed wakers is woken on the last
+/// one (quick_cache #104).
+///
+/// loom runs its threads as coroutines on one OS thread, so
+/// `std::thread::current()` is the same for all of them and a *blocking*
+/// join would take every other model thread for the leader itself (the
+/// re-entrancy check would fire). The models therefore join with
+/// `blocking = false` and then park in `wait_blocking`, which exercises the
+/// same mutex / condition-variable protocol.
+#[cfg(all(test, larder_loom))]
+mod loom_models {
+    use super::*;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::thread;
+    use std::future::Future;
+    use std::pin::Pin;
+
+    /// One caller of `get_with(7, ..)`: leads (and, if `give_up`, drops its
+    /// guard without completing, as a panicking loader does) or waits.
+    /// Returns the value it got, `None` if it gave up.
+    fn load(
+        loader: &Loader<u32, u32>,
+        me: u32,
+        give_up: bool,
+        active: &AtomicUsize,
+    ) -> Option<u32> {
+        loop {
+            match loader.join(7, &7, || Arc::new(7), false) {
+                Join::Lead(guard) => {
+                    assert_eq!(
+                        active.fetch_add(1, Ordering::SeqCst),
+                        0,
+                        "two leaders at once"
+                    );
+                    active.fetch_sub(1, Ordering::SeqCst);
+                    if give_up {
+                        drop(guard);
+                        return None;
+                    }
+                    guard.complete(Outcome::Value(100 + me));
+                    return Some(100 + me);
+                }
+                Join::Wait(flight) => match flight.wait_blocking() {
+                    Outcome::Value(v) => return Some(v),
+                    Outcome::Retry => continue,
+                    _ => panic!("unexpected outcome"),
+                },
+            }
+        }
+    }
+
+    fn run(give_up: [bool; 3]) {
+        loom::model(move || {
+            let loader = Arc::new(Loader::<u32, u32>::new(1));
+            let active = Arc::new(AtomicUsize::new(0));
+            let others: Vec<_> = (1..3u32)
+                .map(|me| {
+                    let loader = Arc::clone(&loader);
+                    let active = Arc::clone(&active);
+                    thread::spawn(move || load(&loader, me, give_up[me as usize], &active))
+                })
+                .collect();
+            // loom 0.7 explores nothing else when a thread just spawned
+            // starts with an atomic load (tokio-rs/loom#392): yield first.
+            thread::yield_now();
+            let mut got = vec![load(&loader, 0, give_up[0], &active)];
+            got.extend(others.into_iter().map(|h| h.join().unwrap()));
+            for (me, g) in got.iter().enumerate() {
+                match g {
+                    None => assert!(give_up[me]),
+                    // A value some completing leader published.
+                    Some(v) => assert!((100..103).contains(v) && !give_up[(*v - 100) as usize]),
+                }
+            }
+            assert_eq!(loader.in_flight(), 0, "a record outlived its leader");
+        });
+    }
+
+    /// Three callers, nobody fails: one leader at a time, every waiter gets a
+    /// leader's value (loom reports a deadlock if a waiter is never woken).
+    #[test]
+    fn loom_loader_one_leader_every_waiter_woken() {
+        run([false; 3]);
+    }
+
+    /// The first caller's guard is dropped without completing (a panic): its
+    /// waiters wake with `Retry`, one of them leads, and all get its value.
+    #[test]
+    fn loom_loader_dropped_guard_wakes_waiters_to_retry() {
+        run([true, false, false]);
+    }
+
+    /// Counts wake-ups.
+    struct Flag(AtomicUsize);
+
+    impl std::task::Wake for Flag {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    /// An async waiter polls with waker A, then with waker B, while the
+    /// leader completes: if the second poll was pending, B is woken.
+    #[test]
+    fn loom_loader_waiter_that_changed_wakers_is_woken_on_the_new_one() {
+        loom::model(|| {
+            let loader = Arc::new(Loader::<u32, u32>::new(1));
+            let Join::Lead(guard) = loader.join(7, &7, || Arc::new(7), false) else {
+                panic!("first caller leads")
+            };
+            let Join::Wait(flight) = loader.join(7, &7, || Arc::new(7), false) else {
+                panic!("second caller waits")
+            };
+            let a = Arc::new(Flag(AtomicUsize::new(0)));
+            let b = Arc::new(Flag(AtomicUsize::new(0)));
+            let waiter = {
+                let (a, b) = (Arc::clone(&a), Arc::clone(&b));
+                thread::spawn(move || {
+                    let mut w = WaitOutcome::new(flight);
+                    let wa = std::task::Waker::from(a);
+                    let wb = std::task::Waker::from(b);
+                    let first = Pin::new(&mut w).poll(&mut Context::from_waker(&wa));
+                    let second = Pin::new(&mut w).poll(&mut Context::from_waker(&wb));
+                    (first.is_pending(), second.is_pending(), w)
+                })
+            };
+            thread::yield_now(); // tokio-rs/loom#392, see above
+            guard.complete(Outcome::Value(42));
+            let (_first_pending, second_pending, mut w) = waiter.join().unwrap();
+            if second_pending {
+                assert_eq!(
+                    b.0.load(Ordering::SeqCst),
+                    1,
+                    "the latest waker was not woken"
+                );
+                let noop = std::task::Waker::from(Arc::new(Flag(AtomicUsize::new(0))));
+                match Pin::new(&mut w).poll(&mut Context::from_waker(&noop)) {
+                    Poll::Ready(Outcome::Value(42)) => {}
+                    _ => panic!("woken but no outcome"),
+                }
+            }
+            drop(w);
+            assert_eq!(loader.in_flight(), 0);
+        });
+    }
+}

@@ -41,6 +41,11 @@ impl RemovalCause {
     }
 }
 
+/// The future an async eviction listener returns (see
+/// [`future::CacheBuilder::async_eviction_listener`](crate::future::CacheBuilder::async_eviction_listener));
+/// the same type as moka's `notification::ListenerFuture`.
+pub type ListenerFuture = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
 /// The user's eviction listener.
 pub(crate) type Listener<K, V> = Arc<dyn Fn(Arc<K>, V, RemovalCause) + Send + Sync + 'static>;
 
@@ -185,5 +190,83 @@ mod tests {
             Some(&(3, 30, RemovalCause::Size))
         );
         assert_eq!(calls.load(Ordering::SeqCst), 4);
+    }
+}
+
+/// loom model of delivery (`RUSTFLAGS="--cfg larder_loom" cargo test
+/// --release --lib loom`): removals are queued under their key's stripe
+/// lock (modelled by one loom mutex per key) and delivered by whichever
+/// thread takes the token; each notification is delivered exactly once, in
+/// order per key, and never by two threads at once.
+///
+/// Caveat: loom runs its threads as coroutines on one OS thread, so the
+/// `std::thread_local!` re-entrancy mark (`DELIVERING`) is shared by all
+/// model threads: a thread may see another's mark and return at once as if
+/// it were re-entering. That only moves deliveries to other threads, so the
+/// properties above are still checked, but "nothing is left queued once
+/// every `deliver(false)` has returned" cannot be, and the final
+/// `deliver(true)` on the main thread delivers the rest. (A `loom`
+/// thread-local in `shim` would lift this.)
+#[cfg(all(test, larder_loom))]
+mod loom_models {
+    use super::*;
+    use loom::sync::atomic::{AtomicUsize, Ordering};
+    use loom::thread;
+
+    type Log = Arc<std::sync::Mutex<Vec<(u32, u32, RemovalCause)>>>;
+
+    /// Queues the next removal of `key` (its sequence number is the value)
+    /// under the key's "stripe lock", as the table's writers do.
+    fn remove(n: &Notifier<u32, u32>, stripes: &[crate::shim::Mutex<u32>; 2], key: u32) {
+        let mut seq = stripes[key as usize].lock();
+        *seq += 1;
+        n.push(Arc::new(key), *seq, RemovalCause::Explicit);
+    }
+
+    #[test]
+    fn loom_notifications_delivered_once_in_order_per_key() {
+        loom::model(|| {
+            let log: Log = Arc::default();
+            let inside = Arc::new(AtomicUsize::new(0));
+            let listener: Listener<u32, u32> = {
+                let (log, inside) = (Arc::clone(&log), Arc::clone(&inside));
+                Arc::new(move |k: Arc<u32>, v, cause| {
+                    assert_eq!(
+                        inside.fetch_add(1, Ordering::SeqCst),
+                        0,
+                        "two deliveries at once"
+                    );
+                    log.lock().unwrap().push((*k, v, cause));
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                })
+            };
+            let n = Arc::new(Notifier::new(Some(listener)));
+            let stripes = Arc::new([crate::shim::Mutex::new(0), crate::shim::Mutex::new(0)]);
+            let other = {
+                let (n, stripes) = (Arc::clone(&n), Arc::clone(&stripes));
+                thread::spawn(move || {
+                    remove(&n, &stripes, 0);
+                    remove(&n, &stripes, 1);
+                    n.deliver(false);
+                })
+            };
+            // loom 0.7 explores nothing else when a thread just spawned
+            // starts with an atomic load (tokio-rs/loom#392): yield first.
+            thread::yield_now();
+            remove(&n, &stripes, 0);
+            n.deliver(false);
+            other.join().unwrap();
+            n.deliver(true);
+            let log = log.lock().unwrap();
+            let of = |key| {
+                log.iter()
+                    .filter(|e| e.0 == key)
+                    .map(|e| e.1)
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(of(0), vec![1, 2], "key 0: lost, duplicated or out of order");
+            assert_eq!(of(1), vec![1], "key 1: lost or duplicated");
+            assert_eq!(log.len(), 3);
+        });
     }
 }

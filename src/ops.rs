@@ -106,6 +106,27 @@ pub mod compute {
             }
         }
 
+        /// The entry this result carries (as [`into_entry`](Self::into_entry)).
+        ///
+        /// # Panics
+        /// On `StillNone`, which carries no entry (as moka's `unwrap`).
+        ///
+        /// ```
+        /// use larder::ops::compute::Op;
+        /// let cache = larder::sync::Cache::new(10);
+        /// let e = cache.entry(1).and_compute_with(|_| Op::Put("one")).unwrap();
+        /// assert_eq!(e.into_value(), "one");
+        /// ```
+        pub fn unwrap(self) -> Entry<K, V> {
+            match self {
+                Self::Inserted(e)
+                | Self::ReplacedWith(e)
+                | Self::Removed(e)
+                | Self::Unchanged(e) => e,
+                Self::StillNone(_) => panic!("`CompResult::unwrap` called on `StillNone`"),
+            }
+        }
+
         /// The entry this result carries, whatever happened.
         pub fn into_entry(self) -> Option<Entry<K, V>> {
             match self {

@@ -62,8 +62,8 @@ impl<T> Mutex<T> {
         {
             match self.inner.try_lock() {
                 Ok(g) => Some(g),
-                Err(loom::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
-                Err(loom::sync::TryLockError::WouldBlock) => None,
+                Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                Err(std::sync::TryLockError::WouldBlock) => None,
             }
         }
     }

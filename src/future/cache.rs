@@ -1,8 +1,9 @@
 //! `future::Cache`: the async handle over the shared core.
 
-use crate::builder::CacheBuilder;
+use crate::builder::CacheBuilder as CommonBuilder;
 use crate::core::Core;
-use crate::future::{OwnedKeyEntrySelector, RefKeyEntrySelector};
+use crate::future::listener::ListenerQueue;
+use crate::future::{CacheBuilder, OwnedKeyEntrySelector, RefKeyEntrySelector};
 use crate::info::{Policy, PredicateError, PredicateId};
 use crate::loader::{fallible, optional, value_only, value_or_error, value_or_nothing, Outcome};
 use crate::stats::CacheStats;
@@ -31,6 +32,8 @@ use std::sync::Arc;
 pub struct Cache<K, V, S = ahash::RandomState> {
     pub(crate) core: Arc<Core<K, V, S>>,
     pub(crate) num_segments: usize,
+    /// Futures of the async eviction listener, if there is one.
+    pub(crate) listeners: Option<Arc<ListenerQueue>>,
 }
 
 impl<K, V, S> Clone for Cache<K, V, S> {
@@ -38,6 +41,7 @@ impl<K, V, S> Clone for Cache<K, V, S> {
         Self {
             core: Arc::clone(&self.core),
             num_segments: self.num_segments,
+            listeners: self.listeners.clone(),
         }
     }
 }
@@ -67,13 +71,16 @@ where
         Self::builder().max_capacity(max_capacity).build()
     }
 
-    /// A builder with every option.
+    /// A builder with every option (a [`future::CacheBuilder`](CacheBuilder)).
     pub fn builder() -> CacheBuilder<K, V, Cache<K, V, ahash::RandomState>> {
         CacheBuilder::default()
     }
 }
 
-impl<K, V> CacheBuilder<K, V, Cache<K, V, ahash::RandomState>>
+/// The crate's common builder can build a `future::Cache` too (without an
+/// async eviction listener, which only [`future::CacheBuilder`](CacheBuilder)
+/// offers).
+impl<K, V> CommonBuilder<K, V, Cache<K, V, ahash::RandomState>>
 where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
@@ -91,6 +98,7 @@ where
         Cache {
             core: Arc::new(Core::new(self.config, hasher)),
             num_segments: self.num_segments.unwrap_or(1),
+            listeners: None,
         }
     }
 }
@@ -106,13 +114,22 @@ where
         self.core.config.name.as_deref()
     }
 
+    /// Runs the async eviction listener's queued futures, if any.
+    async fn run_listeners(&self) {
+        if let Some(queue) = &self.listeners {
+            queue.run().await;
+        }
+    }
+
     /// The value for `key`, if present and not expired. Never waits.
     pub async fn get<Q>(&self, key: &Q) -> Option<V>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.core.get(key)
+        let v = self.core.get(key);
+        self.run_listeners().await;
+        v
     }
 
     /// Whether `key` is present and not expired (not an access).
@@ -127,6 +144,7 @@ where
     /// Inserts `value` for `key` (reporting a previous value as `Replaced`).
     pub async fn insert(&self, key: K, value: V) {
         self.core.insert(key, value);
+        self.run_listeners().await;
     }
 
     /// Removes `key`, returning its value.
@@ -135,7 +153,9 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.core.remove(key)
+        let v = self.core.remove(key);
+        self.run_listeners().await;
+        v
     }
 
     /// Removes `key`.
@@ -145,6 +165,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         self.core.remove(key);
+        self.run_listeners().await;
     }
 
     /// Removes every entry.
@@ -167,10 +188,13 @@ where
     /// value. If this call's future is dropped while it runs `init`, a
     /// waiting call takes the load over.
     pub async fn get_with(&self, key: K, init: impl Future<Output = V>) -> V {
-        self.core
+        let v = self
+            .core
             .load_owned_async(key, async { Outcome::Value(init.await) }, value_only)
             .await
-            .0
+            .0;
+        self.run_listeners().await;
+        v
     }
 
     /// [`get_with`](Self::get_with) with a borrowed key.
@@ -179,10 +203,38 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        self.core
+        let v = self
+            .core
             .load_by_ref_async(key, async { Outcome::Value(init.await) }, value_only)
             .await
-            .0
+            .0;
+        self.run_listeners().await;
+        v
+    }
+
+    /// Like [`get_with`](Self::get_with), but also replaces a cached value
+    /// for which `replace_if` returns `true` with `init`'s output (moka's
+    /// `get_with_if`; the same as `entry(key).or_insert_with_if(..)`).
+    /// Atomic with respect to other loads and computes of the key.
+    ///
+    /// ```
+    /// futures::executor::block_on(async {
+    ///     let cache = larder::future::Cache::new(10);
+    ///     assert_eq!(cache.get_with_if(1, async { 1 }, |_| true).await, 1);
+    ///     assert_eq!(cache.get_with_if(1, async { 2 }, |v| *v > 1).await, 1);
+    ///     assert_eq!(cache.get_with_if(1, async { 2 }, |v| *v == 1).await, 2);
+    /// });
+    /// ```
+    pub async fn get_with_if(
+        &self,
+        key: K,
+        init: impl Future<Output = V>,
+        replace_if: impl FnMut(&V) -> bool + Send,
+    ) -> V {
+        self.entry(key)
+            .or_insert_with_if(init, replace_if)
+            .await
+            .into_value()
     }
 
     /// Like [`get_with`](Self::get_with) for a fallible `init`: the error is
@@ -192,10 +244,13 @@ where
         F: Future<Output = Result<V, E>>,
         E: Send + Sync + 'static,
     {
-        self.core
+        let v = self
+            .core
             .load_owned_async(key, async { fallible(init.await) }, value_or_error::<V, E>)
             .await
-            .0
+            .0;
+        self.run_listeners().await;
+        v
     }
 
     /// [`try_get_with`](Self::try_get_with) with a borrowed key.
@@ -206,10 +261,13 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        self.core
+        let v = self
+            .core
             .load_by_ref_async(key, async { fallible(init.await) }, value_or_error::<V, E>)
             .await
-            .0
+            .0;
+        self.run_listeners().await;
+        v
     }
 
     /// Like [`get_with`](Self::get_with), but `init` may produce `None`
@@ -218,10 +276,13 @@ where
     where
         F: Future<Output = Option<V>>,
     {
-        self.core
+        let v = self
+            .core
             .load_owned_async(key, async { optional(init.await) }, value_or_nothing)
             .await
-            .0
+            .0;
+        self.run_listeners().await;
+        v
     }
 
     /// [`optionally_get_with`](Self::optionally_get_with) with a borrowed key.
@@ -231,10 +292,13 @@ where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
-        self.core
+        let v = self
+            .core
             .load_by_ref_async(key, async { optional(init.await) }, value_or_nothing)
             .await
-            .0
+            .0;
+        self.run_listeners().await;
+        v
     }
 
     /// The entry API for `key`.
@@ -242,6 +306,7 @@ where
         OwnedKeyEntrySelector {
             key,
             core: &self.core,
+            listeners: self.listeners.as_deref(),
         }
     }
 
@@ -254,11 +319,12 @@ where
         RefKeyEntrySelector {
             key,
             core: &self.core,
+            listeners: self.listeners.as_deref(),
         }
     }
 
     /// Iterates over the entries (weakly consistent; skips expired ones).
-    pub fn iter(&self) -> Iter<'_, K, V, S> {
+    pub fn iter(&self) -> Iter<'_, K, V> {
         Iter::new(&self.core)
     }
 
@@ -296,8 +362,13 @@ where
     /// Applies pending work now (see
     /// [`sync::Cache::run_pending_tasks`](crate::sync::Cache::run_pending_tasks)).
     /// It may briefly block the calling thread on the maintenance lock.
+    ///
+    /// With an async eviction listener, it also runs (awaits) the listener's
+    /// futures for every removal reported so far.
     pub async fn run_pending_tasks(&self) {
         self.core.run_pending_tasks();
+        crate::sync::advance_reclamation();
+        self.run_listeners().await;
     }
 }
 
@@ -308,7 +379,7 @@ where
     S: BuildHasher + Clone + Send + Sync + 'static,
 {
     type Item = (Arc<K>, V);
-    type IntoIter = Iter<'a, K, V, S>;
+    type IntoIter = Iter<'a, K, V>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()

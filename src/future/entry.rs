@@ -1,6 +1,7 @@
 //! The entry API of `future::Cache`.
 
 use crate::core::Core;
+use crate::future::listener::ListenerQueue;
 use crate::loader::Outcome;
 use crate::ops::compute::{CompResult, Op};
 use crate::ops::Entry;
@@ -13,12 +14,21 @@ use std::sync::Arc;
 pub struct OwnedKeyEntrySelector<'a, K, V, S> {
     pub(crate) key: K,
     pub(crate) core: &'a Core<K, V, S>,
+    pub(crate) listeners: Option<&'a ListenerQueue>,
 }
 
 /// Operations on one entry, selected by a borrowed key.
 pub struct RefKeyEntrySelector<'a, K, Q: ?Sized, V, S> {
     pub(crate) key: &'a Q,
     pub(crate) core: &'a Core<K, V, S>,
+    pub(crate) listeners: Option<&'a ListenerQueue>,
+}
+
+/// Runs the async eviction listener's queued futures, if any.
+async fn run_listeners(listeners: Option<&ListenerQueue>) {
+    if let Some(queue) = listeners {
+        queue.run().await;
+    }
 }
 
 macro_rules! async_selector_methods {
@@ -26,6 +36,69 @@ macro_rules! async_selector_methods {
         /// The cached entry, or `default` inserted.
         pub async fn or_insert(self, default: V) -> Entry<K, V> {
             self.or_insert_with(async { default }).await
+        }
+
+        /// The cached entry, or `V::default()` inserted.
+        ///
+        /// ```
+        /// futures::executor::block_on(async {
+        ///     let cache: larder::future::Cache<u32, String> = larder::future::Cache::new(10);
+        ///     let e = cache.entry(1).or_default().await;
+        ///     assert!(e.is_fresh());
+        ///     assert_eq!(e.into_value(), "");
+        /// });
+        /// ```
+        pub async fn or_default(self) -> Entry<K, V>
+        where
+            V: Default,
+        {
+            self.or_insert_with(async { V::default() }).await
+        }
+
+        /// Like [`or_insert_with`](Self::or_insert_with), but also replaces
+        /// a cached value for which `replace_if` returns `true` with `init`'s
+        /// output. Atomic with respect to other loads and computes of the key
+        /// (they wait). The entry is fresh when this call's `init` ran.
+        ///
+        /// ```
+        /// futures::executor::block_on(async {
+        ///     let cache = larder::future::Cache::new(10);
+        ///     let e = cache.entry(1).or_insert_with_if(async { 10 }, |_| true).await;
+        ///     assert!(e.is_fresh());
+        ///     let e = cache.entry(1).or_insert_with_if(async { 20 }, |v| *v > 10).await;
+        ///     assert!(!e.is_fresh());
+        ///     let e = cache.entry(1).or_insert_with_if(async { 20 }, |v| *v == 10).await;
+        ///     assert_eq!((e.is_fresh(), e.into_value()), (true, 20));
+        /// });
+        /// ```
+        pub async fn or_insert_with_if(
+            self,
+            init: impl Future<Output = V>,
+            mut replace_if: impl FnMut(&V) -> bool + Send,
+        ) -> Entry<K, V> {
+            let r = self
+                .and_compute_with(|current| {
+                    let replace = match &current {
+                        Some(e) => replace_if(e.value()),
+                        None => true,
+                    };
+                    async move {
+                        if replace {
+                            Op::Put(init.await)
+                        } else {
+                            Op::Nop
+                        }
+                    }
+                })
+                .await;
+            match r {
+                CompResult::Inserted(e)
+                | CompResult::ReplacedWith(e)
+                | CompResult::Unchanged(e) => e,
+                CompResult::Removed(_) | CompResult::StillNone(_) => {
+                    unreachable!("Op::Put or Op::Nop on an existing entry")
+                }
+            }
         }
 
         /// The cached entry, or `init`'s output inserted (one load per key
@@ -106,6 +179,39 @@ macro_rules! async_selector_methods {
             self.compute(f).await
         }
 
+        /// moka's `and_try_compute_if_nobody_else`, which returns at once
+        /// (`Unchanged` or `StillNone`, without running `f`) when another
+        /// compute or load of the key is in progress.
+        ///
+        /// **larder does not skip yet**: this waits for the other computation,
+        /// then runs `f` on the entry it left, exactly like
+        /// [`and_try_compute_with`](Self::and_try_compute_with). The results
+        /// have the same types and meanings; only the "someone else is busy"
+        /// shortcut is missing (so `f` may run after another task's `f` instead
+        /// of not at all).
+        ///
+        /// ```
+        /// use larder::ops::compute::{CompResult, Op};
+        /// futures::executor::block_on(async {
+        ///     let cache = larder::future::Cache::new(10);
+        ///     let r = cache
+        ///         .entry(1)
+        ///         .and_try_compute_if_nobody_else(|_| async { Ok::<_, ()>(Op::Put(7)) })
+        ///         .await;
+        ///     assert!(matches!(r, Ok(CompResult::Inserted(_))));
+        /// });
+        /// ```
+        pub async fn and_try_compute_if_nobody_else<F, Fut, E>(
+            self,
+            f: F,
+        ) -> Result<CompResult<K, V>, E>
+        where
+            F: FnOnce(Option<Entry<K, V>>) -> Fut,
+            Fut: Future<Output = Result<Op<V>, E>>,
+        {
+            self.compute(f).await
+        }
+
         /// Inserts or replaces the value with `f`'s output.
         pub async fn and_upsert_with<F, Fut>(self, f: F) -> Entry<K, V>
         where
@@ -136,6 +242,7 @@ where
     ) -> Result<Entry<K, V>, E> {
         let key = Arc::new(self.key);
         let (r, fresh) = self.core.load_arc_async(Arc::clone(&key), init, read).await;
+        run_listeners(self.listeners).await;
         r.map(|v| Entry::new(key, v, fresh, false))
     }
 
@@ -148,7 +255,9 @@ where
     {
         let key = Arc::new(self.key);
         let k2 = Arc::clone(&key);
-        self.core.compute_async(&*key, move || k2, f).await
+        let r = self.core.compute_async(&*key, move || k2, f).await;
+        run_listeners(self.listeners).await;
+        r
     }
 
     async_selector_methods!();
@@ -167,6 +276,7 @@ where
         read: impl Fn(Outcome<V>) -> Option<Result<V, E>>,
     ) -> Result<Entry<K, V>, E> {
         let (r, fresh) = self.core.load_by_ref_async(self.key, init, read).await;
+        run_listeners(self.listeners).await;
         r.map(|v| Entry::new(Arc::new(self.key.to_owned()), v, fresh, false))
     }
 
@@ -178,9 +288,12 @@ where
         Fut: Future<Output = Result<Op<V>, E>>,
     {
         let key = self.key;
-        self.core
+        let r = self
+            .core
             .compute_async(key, || Arc::new(key.to_owned()), f)
-            .await
+            .await;
+        run_listeners(self.listeners).await;
+        r
     }
 
     async_selector_methods!();

@@ -35,8 +35,49 @@
 //! assert_eq!(rx.recv().unwrap().0, 1);
 //! ```
 
+mod builder;
 mod cache;
 mod entry;
+mod listener;
 
+pub use builder::CacheBuilder;
 pub use cache::Cache;
 pub use entry::{OwnedKeyEntrySelector, RefKeyEntrySelector};
+
+/// The iterator of [`Cache::iter`] (the same type as
+/// [`sync::Iter`](crate::sync::Iter)).
+pub use crate::sync::Iter;
+
+/// The id `invalidate_entries_if` returns (moka's `future::PredicateId`).
+pub use crate::info::PredicateId;
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed, `Send` future (what [`FutureExt::boxed`] returns; the same type
+/// as `futures::future::BoxFuture`).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// moka's `future::FutureExt`: `boxed()` turns a future into a
+/// [`BoxFuture`], handy for returning a
+/// [`ListenerFuture`](crate::notification::ListenerFuture) from an async
+/// eviction listener. Implemented for every future.
+///
+/// ```
+/// use larder::future::FutureExt;
+/// use larder::notification::ListenerFuture;
+///
+/// let f: ListenerFuture = async {}.boxed();
+/// futures::executor::block_on(f);
+/// ```
+pub trait FutureExt: Future {
+    /// Boxes and pins the future.
+    fn boxed<'a, T>(self) -> BoxFuture<'a, T>
+    where
+        Self: Future<Output = T> + Sized + Send + 'a,
+    {
+        Box::pin(self)
+    }
+}
+
+impl<T: Future + ?Sized> FutureExt for T {}

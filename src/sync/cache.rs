@@ -5,7 +5,7 @@ use crate::core::Core;
 use crate::info::{Policy, PredicateError, PredicateId};
 use crate::loader::{fallible, optional, value_only, value_or_error, value_or_nothing, Outcome};
 use crate::stats::CacheStats;
-use crate::sync::{OwnedKeyEntrySelector, RefKeyEntrySelector};
+use crate::sync::{ConcurrentCacheExt, OwnedKeyEntrySelector, RefKeyEntrySelector};
 use std::borrow::Borrow;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
@@ -75,6 +75,23 @@ where
     K: Hash + Eq + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
+    /// A builder for a [`sync::Cache`](Cache) bounded to `max_capacity`
+    /// (entries, or weight units with a weigher), as moka's
+    /// `sync::CacheBuilder::new`.
+    ///
+    /// ```
+    /// use larder::sync::{Cache, CacheBuilder};
+    ///
+    /// let cache = CacheBuilder::new(100).name("small").build();
+    /// cache.insert("k", 1);
+    /// assert_eq!(cache.get("k"), Some(1));
+    /// assert_eq!(cache.policy().max_capacity(), Some(100));
+    /// let _typed: Cache<&str, i32> = cache;
+    /// ```
+    pub fn new(max_capacity: u64) -> Self {
+        Self::default().max_capacity(max_capacity)
+    }
+
     /// Builds the cache with the default (randomly keyed) hasher.
     pub fn build(self) -> Cache<K, V, ahash::RandomState> {
         self.build_with_hasher(ahash::RandomState::new())
@@ -158,6 +175,35 @@ where
             .0
     }
 
+    /// Like [`get_with`](Self::get_with), but also replaces a cached value
+    /// for which `replace_if` returns `true` with the value of `init` (moka's
+    /// `get_with_if`, which moka deprecates in favour of
+    /// `entry(key).or_insert_with_if(..)`; this is the same call).
+    ///
+    /// The check and the replacement are atomic with respect to other loads
+    /// and computes of the key: concurrent callers run one at a time, and each
+    /// sees the value the previous one left.
+    ///
+    /// ```
+    /// let cache = larder::sync::Cache::new(10);
+    /// assert_eq!(cache.get_with_if(1, || "new", |_| unreachable!()), "new");
+    /// // Kept: `replace_if` says no.
+    /// assert_eq!(cache.get_with_if(1, || "newer", |v| *v != "new"), "new");
+    /// // Replaced.
+    /// assert_eq!(cache.get_with_if(1, || "newer", |v| *v == "new"), "newer");
+    /// assert_eq!(cache.get(&1), Some("newer"));
+    /// ```
+    pub fn get_with_if(
+        &self,
+        key: K,
+        init: impl FnOnce() -> V,
+        replace_if: impl FnMut(&V) -> bool,
+    ) -> V {
+        self.entry(key)
+            .or_insert_with_if(init, replace_if)
+            .into_value()
+    }
+
     /// Like [`get_with`](Self::get_with), but `init` may fail: the error is
     /// returned to this caller and every caller waiting on the same load
     /// (shared as `Arc<E>`), and nothing is cached.
@@ -179,7 +225,7 @@ where
     }
 
     /// [`try_get_with`](Self::try_get_with) with a borrowed key.
-    pub fn try_get_with_by_ref<Q, F, E>(&self, key: &Q, init: F) -> Result<V, Arc<E>>
+    pub fn try_get_with_by_ref<F, E, Q>(&self, key: &Q, init: F) -> Result<V, Arc<E>>
     where
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
@@ -199,19 +245,19 @@ where
     /// assert_eq!(cache.optionally_get_with(1, || None::<u32>), None);
     /// assert_eq!(cache.optionally_get_with(1, || Some(5)), Some(5));
     /// ```
-    pub fn optionally_get_with(&self, key: K, init: impl FnOnce() -> Option<V>) -> Option<V> {
+    pub fn optionally_get_with<F>(&self, key: K, init: F) -> Option<V>
+    where
+        F: FnOnce() -> Option<V>,
+    {
         self.core
             .load_owned(key, || optional(init()), value_or_nothing)
             .0
     }
 
     /// [`optionally_get_with`](Self::optionally_get_with) with a borrowed key.
-    pub fn optionally_get_with_by_ref<Q>(
-        &self,
-        key: &Q,
-        init: impl FnOnce() -> Option<V>,
-    ) -> Option<V>
+    pub fn optionally_get_with_by_ref<F, Q>(&self, key: &Q, init: F) -> Option<V>
     where
+        F: FnOnce() -> Option<V>,
         K: Borrow<Q>,
         Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
     {
@@ -344,7 +390,7 @@ where
     /// let all: Vec<_> = cache.iter().map(|(k, v)| (*k, v)).collect();
     /// assert_eq!(all, vec![(1, "a")]);
     /// ```
-    pub fn iter(&self) -> Iter<'_, K, V, S> {
+    pub fn iter(&self) -> Iter<'_, K, V> {
         Iter::new(&self.core)
     }
 
@@ -373,20 +419,85 @@ where
     /// Applies pending reads and writes, evictions and expirations now. When
     /// it returns, the eviction listener has been called for every removal
     /// applied by it or before it (unless called from inside the listener).
+    ///
+    /// When no other thread is inside the cache, the values removed so far
+    /// have also been dropped by then (as in moka, code that counts drops or
+    /// holds `Arc`s to cached values can rely on it after this call).
     pub fn run_pending_tasks(&self) {
         self.core.run_pending_tasks();
+        advance_reclamation();
     }
 }
 
-/// Iterator over a cache's entries (see [`Cache::iter`]).
-pub struct Iter<'a, K, V, S> {
-    core: &'a Core<K, V, S>,
+/// Lets deferred (epoch-based) reclamation catch up: a retired node is freed
+/// once the global epoch has advanced twice past it, and each flush advances
+/// it at most once (when no other thread is pinned). The core flushes once;
+/// two more flushes free what this thread's maintenance just retired.
+pub(crate) fn advance_reclamation() {
+    for _ in 0..2 {
+        crossbeam_epoch::pin().flush();
+    }
+}
+
+/// moka 0.11's `sync()`: the same as
+/// [`run_pending_tasks`](Cache::run_pending_tasks).
+impl<K, V, S> ConcurrentCacheExt<K, V> for Cache<K, V, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: BuildHasher + Clone + Send + Sync + 'static,
+{
+    fn sync(&self) {
+        self.run_pending_tasks();
+    }
+}
+
+/// What [`Iter`] needs from the core, with the hasher type erased (so that
+/// the iterator is `Iter<'_, K, V>`, as moka's).
+trait Stripes<K, V> {
+    fn stripe_count(&self) -> usize;
+    fn snapshot_stripe(&self, stripe: usize, out: &mut Vec<(Arc<K>, V)>);
+}
+
+impl<K, V, S> Stripes<K, V> for Core<K, V, S>
+where
+    K: Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+    S: BuildHasher,
+{
+    fn stripe_count(&self) -> usize {
+        Core::stripe_count(self)
+    }
+
+    fn snapshot_stripe(&self, stripe: usize, out: &mut Vec<(Arc<K>, V)>) {
+        Core::snapshot_stripe(self, stripe, out);
+    }
+}
+
+/// Iterator over a cache's entries (see [`Cache::iter`]); yields
+/// `(Arc<K>, V)`.
+///
+/// ```
+/// use larder::sync::{Cache, Iter};
+///
+/// let cache = Cache::new(10);
+/// cache.insert(1, "a");
+/// let it: Iter<'_, u32, &str> = cache.iter();
+/// assert_eq!(it.map(|(k, v)| (*k, v)).collect::<Vec<_>>(), vec![(1, "a")]);
+/// ```
+pub struct Iter<'a, K, V> {
+    core: &'a (dyn Stripes<K, V> + Send + Sync),
     stripe: usize,
     buf: Vec<(Arc<K>, V)>,
 }
 
-impl<'a, K, V, S> Iter<'a, K, V, S> {
-    pub(crate) fn new(core: &'a Core<K, V, S>) -> Self {
+impl<'a, K, V> Iter<'a, K, V> {
+    pub(crate) fn new<S>(core: &'a Core<K, V, S>) -> Self
+    where
+        K: Hash + Eq + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
+        S: BuildHasher + Send + Sync + 'static,
+    {
         Self {
             core,
             stripe: 0,
@@ -395,12 +506,7 @@ impl<'a, K, V, S> Iter<'a, K, V, S> {
     }
 }
 
-impl<K, V, S> Iterator for Iter<'_, K, V, S>
-where
-    K: Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
-    S: BuildHasher,
-{
+impl<K, V> Iterator for Iter<'_, K, V> {
     type Item = (Arc<K>, V);
 
     fn next(&mut self) -> Option<Self::Item> {
@@ -424,7 +530,7 @@ where
     S: BuildHasher + Clone + Send + Sync + 'static,
 {
     type Item = (Arc<K>, V);
-    type IntoIter = Iter<'a, K, V, S>;
+    type IntoIter = Iter<'a, K, V>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()

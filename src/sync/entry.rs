@@ -31,6 +31,22 @@ macro_rules! selector_methods {
             self.or_insert_with(|| default)
         }
 
+        /// The cached entry, or `V::default()` inserted (coalesced with
+        /// other loads of the key).
+        ///
+        /// ```
+        /// let cache: larder::sync::Cache<&str, Vec<u8>> = larder::sync::Cache::new(10);
+        /// let e = cache.entry("k").or_default();
+        /// assert!(e.is_fresh());
+        /// assert!(e.value().is_empty());
+        /// ```
+        pub fn or_default(self) -> Entry<K, V>
+        where
+            V: Default,
+        {
+            self.or_insert_with(V::default)
+        }
+
         /// The cached entry, or the value of `init` inserted. Concurrent
         /// calls for one key run `init` once; the others wait and get its
         /// value. `is_fresh()` tells whether this call ran it.
@@ -44,6 +60,46 @@ macro_rules! selector_methods {
             )
             .map(|(e, _)| e)
             .unwrap_or_else(|_: ()| unreachable!("a value load never fails"))
+        }
+
+        /// Like [`or_insert_with`](Self::or_insert_with), but also replaces
+        /// a cached value for which `replace_if` returns `true` with the
+        /// value of `init`.
+        ///
+        /// The check and the replacement are atomic with respect to other
+        /// loads and computes of the key (they wait): concurrent callers run
+        /// one at a time, each seeing the value the previous one left. The
+        /// entry is fresh when this call's `init` ran; it then also tells
+        /// whether an old value was replaced.
+        ///
+        /// ```
+        /// let cache = larder::sync::Cache::new(10);
+        /// let e = cache.entry(1).or_insert_with_if(|| 10, |_| true);
+        /// assert!(e.is_fresh() && !e.is_old_value_replaced());
+        /// let e = cache.entry(1).or_insert_with_if(|| 20, |v| *v > 10);
+        /// assert!(!e.is_fresh());
+        /// assert_eq!(e.into_value(), 10);
+        /// let e = cache.entry(1).or_insert_with_if(|| 20, |v| *v == 10);
+        /// assert!(e.is_fresh() && e.is_old_value_replaced());
+        /// assert_eq!(e.into_value(), 20);
+        /// ```
+        pub fn or_insert_with_if(
+            self,
+            init: impl FnOnce() -> V,
+            mut replace_if: impl FnMut(&V) -> bool,
+        ) -> Entry<K, V> {
+            let r = self.and_compute_with(|current| match current {
+                Some(e) if !replace_if(e.value()) => Op::Nop,
+                _ => Op::Put(init()),
+            });
+            match r {
+                CompResult::Inserted(e)
+                | CompResult::ReplacedWith(e)
+                | CompResult::Unchanged(e) => e,
+                CompResult::Removed(_) | CompResult::StillNone(_) => {
+                    unreachable!("Op::Put or Op::Nop on an existing entry")
+                }
+            }
         }
 
         /// Like [`or_insert_with`](Self::or_insert_with), but `init` may
@@ -66,11 +122,9 @@ macro_rules! selector_methods {
 
         /// Like [`or_insert_with`](Self::or_insert_with), but `init` may fail;
         /// the error is shared with concurrent callers and nothing is cached.
-        pub fn or_try_insert_with<E>(
-            self,
-            init: impl FnOnce() -> Result<V, E>,
-        ) -> Result<Entry<K, V>, Arc<E>>
+        pub fn or_try_insert_with<F, E>(self, init: F) -> Result<Entry<K, V>, Arc<E>>
         where
+            F: FnOnce() -> Result<V, E>,
             E: Send + Sync + 'static,
         {
             self.load(
@@ -100,10 +154,10 @@ macro_rules! selector_methods {
         /// let r = cache.entry("hits").and_compute_with(|e| Op::Put(e.map_or(1, |e| e.into_value() + 1)));
         /// assert_eq!(r.map_entry().map(|e| e.into_value()), Some(2));
         /// ```
-        pub fn and_compute_with(
-            self,
-            f: impl FnOnce(Option<Entry<K, V>>) -> Op<V>,
-        ) -> CompResult<K, V> {
+        pub fn and_compute_with<F>(self, f: F) -> CompResult<K, V>
+        where
+            F: FnOnce(Option<Entry<K, V>>) -> Op<V>,
+        {
             match self.compute(|e| Ok::<_, std::convert::Infallible>(f(e))) {
                 Ok(r) => r,
                 Err(never) => match never {},
@@ -112,16 +166,19 @@ macro_rules! selector_methods {
 
         /// Like [`and_compute_with`](Self::and_compute_with), but `f` may
         /// fail; then nothing changes and the error is returned.
-        pub fn and_try_compute_with<E>(
-            self,
-            f: impl FnOnce(Option<Entry<K, V>>) -> Result<Op<V>, E>,
-        ) -> Result<CompResult<K, V>, E> {
+        pub fn and_try_compute_with<F, E>(self, f: F) -> Result<CompResult<K, V>, E>
+        where
+            F: FnOnce(Option<Entry<K, V>>) -> Result<Op<V>, E>,
+        {
             self.compute(f)
         }
 
         /// Inserts or replaces the value with `f(current entry)`, atomically
         /// with respect to other computes of this key.
-        pub fn and_upsert_with(self, f: impl FnOnce(Option<Entry<K, V>>) -> V) -> Entry<K, V> {
+        pub fn and_upsert_with<F>(self, f: F) -> Entry<K, V>
+        where
+            F: FnOnce(Option<Entry<K, V>>) -> V,
+        {
             match self.and_compute_with(|e| Op::Put(f(e))) {
                 CompResult::Inserted(e) | CompResult::ReplacedWith(e) => e,
                 _ => unreachable!("Op::Put always inserts or replaces"),
