@@ -300,3 +300,36 @@ fn entry_api_and_compute_are_async() {
         assert_eq!(cache.optionally_get_with(4, async { None }).await, None);
     });
 }
+
+#[test]
+fn try_compute_if_nobody_else_skips_while_another_load_runs() {
+    use larder::ops::compute::{CompResult, Op};
+    let cache: Cache<u32, u32> = Cache::new(10);
+    let waker = futures::task::noop_waker();
+    let mut cx = std::task::Context::from_waker(&waker);
+    // A load of key 1 that stays in flight.
+    let mut busy = Box::pin(cache.get_with(1, async {
+        futures::pending!();
+        1
+    }));
+    assert!(busy.as_mut().poll(&mut cx).is_pending());
+    let r = futures::executor::block_on(
+        cache
+            .entry(1)
+            .and_try_compute_if_nobody_else(|_| async { Ok::<_, ()>(Op::Put(9)) }),
+    );
+    assert!(
+        matches!(r, Ok(CompResult::StillNone(_))),
+        "skipped while busy"
+    );
+    drop(busy);
+    let r = futures::executor::block_on(
+        cache
+            .entry(1)
+            .and_try_compute_if_nobody_else(|_| async { Ok::<_, ()>(Op::Put(9)) }),
+    );
+    assert!(
+        matches!(r, Ok(CompResult::Inserted(_))),
+        "runs when nobody else is busy"
+    );
+}

@@ -367,7 +367,6 @@ where
     /// futures for every removal reported so far.
     pub async fn run_pending_tasks(&self) {
         self.core.run_pending_tasks();
-        crate::sync::advance_reclamation();
         self.run_listeners().await;
     }
 }

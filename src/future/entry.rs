@@ -162,7 +162,7 @@ macro_rules! async_selector_methods {
             Fut: Future<Output = Op<V>>,
         {
             let r: Result<_, std::convert::Infallible> =
-                self.compute(|e| async { Ok(f(e).await) }).await;
+                self.compute(|e| async { Ok(f(e).await) }, false).await;
             match r {
                 Ok(r) => r,
                 Err(never) => match never {},
@@ -176,19 +176,13 @@ macro_rules! async_selector_methods {
             F: FnOnce(Option<Entry<K, V>>) -> Fut,
             Fut: Future<Output = Result<Op<V>, E>>,
         {
-            self.compute(f).await
+            self.compute(f, false).await
         }
 
-        /// moka's `and_try_compute_if_nobody_else`, which returns at once
-        /// (`Unchanged` or `StillNone`, without running `f`) when another
-        /// compute or load of the key is in progress.
-        ///
-        /// **larder does not skip yet**: this waits for the other computation,
-        /// then runs `f` on the entry it left, exactly like
-        /// [`and_try_compute_with`](Self::and_try_compute_with). The results
-        /// have the same types and meanings; only the "someone else is busy"
-        /// shortcut is missing (so `f` may run after another task's `f` instead
-        /// of not at all).
+        /// Like [`and_try_compute_with`](Self::and_try_compute_with), but if
+        /// another compute or load of the key is in progress it returns at
+        /// once, without running `f`: `Unchanged` with the current entry, or
+        /// `StillNone`.
         ///
         /// ```
         /// use larder::ops::compute::{CompResult, Op};
@@ -209,7 +203,7 @@ macro_rules! async_selector_methods {
             F: FnOnce(Option<Entry<K, V>>) -> Fut,
             Fut: Future<Output = Result<Op<V>, E>>,
         {
-            self.compute(f).await
+            self.compute(f, true).await
         }
 
         /// Inserts or replaces the value with `f`'s output.
@@ -249,13 +243,17 @@ where
     async fn compute<E, Fut>(
         self,
         f: impl FnOnce(Option<Entry<K, V>>) -> Fut,
+        skip_if_busy: bool,
     ) -> Result<CompResult<K, V>, E>
     where
         Fut: Future<Output = Result<Op<V>, E>>,
     {
         let key = Arc::new(self.key);
         let k2 = Arc::clone(&key);
-        let r = self.core.compute_async(&*key, move || k2, f).await;
+        let r = self
+            .core
+            .compute_async(&*key, move || k2, f, skip_if_busy)
+            .await;
         run_listeners(self.listeners).await;
         r
     }
@@ -283,6 +281,7 @@ where
     async fn compute<E, Fut>(
         self,
         f: impl FnOnce(Option<Entry<K, V>>) -> Fut,
+        skip_if_busy: bool,
     ) -> Result<CompResult<K, V>, E>
     where
         Fut: Future<Output = Result<Op<V>, E>>,
@@ -290,7 +289,7 @@ where
         let key = self.key;
         let r = self
             .core
-            .compute_async(key, || Arc::new(key.to_owned()), f)
+            .compute_async(key, || Arc::new(key.to_owned()), f, skip_if_busy)
             .await;
         run_listeners(self.listeners).await;
         r

@@ -425,17 +425,6 @@ where
     /// holds `Arc`s to cached values can rely on it after this call).
     pub fn run_pending_tasks(&self) {
         self.core.run_pending_tasks();
-        advance_reclamation();
-    }
-}
-
-/// Lets deferred (epoch-based) reclamation catch up: a retired node is freed
-/// once the global epoch has advanced twice past it, and each flush advances
-/// it at most once (when no other thread is pinned). The core flushes once;
-/// two more flushes free what this thread's maintenance just retired.
-pub(crate) fn advance_reclamation() {
-    for _ in 0..2 {
-        crossbeam_epoch::pin().flush();
     }
 }
 

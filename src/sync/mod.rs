@@ -4,7 +4,6 @@ mod cache;
 mod entry;
 mod segmented;
 
-pub(crate) use cache::advance_reclamation;
 pub use cache::{Cache, Iter};
 pub use entry::{OwnedKeyEntrySelector, RefKeyEntrySelector};
 pub use segmented::SegmentedCache;
