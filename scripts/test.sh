@@ -20,3 +20,4 @@ cargo test --all-features --doc
 
 echo "== criterion benches compile and run once (smoke)"
 LARDER_BENCH_QUICK=1 cargo bench --bench throughput -- --test
+LARDER_BENCH_QUICK=1 cargo bench --bench loading -- --test
