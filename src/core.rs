@@ -279,6 +279,18 @@ where
         self.loader.in_flight()
     }
 
+    /// The fast path of every loading call: the cached value, turned into
+    /// the caller's result, counted as a hit or a miss.
+    fn cached<Q, R>(&self, hash: u64, key: &Q, read: &impl Fn(Outcome<V>) -> Option<R>) -> Option<R>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let found = self.lookup(hash, key, |n| n.value.clone());
+        self.count_lookup(found.is_some());
+        found.map(|v| read(Outcome::Value(v)).expect("every loading call accepts a value"))
+    }
+
     /// A coalesced load of an owned key: the value if cached, else one
     /// caller runs `init` while the others wait (blocking). `read` turns the
     /// outcome into the caller's result (`None`: not an outcome for this
@@ -933,8 +945,31 @@ where
     /// One maintenance run (caller holds the maintenance lock).
     fn maintain(&self, m: &mut Maintenance<K, V>) {
         let guard = crossbeam_epoch::pin();
-        let policy = &mut m.policy;
-        self.reads.drain(|rec| policy.on_read_record(rec));
+        let Maintenance {
+            policy, expirer, ..
+        } = m;
+        let reschedule = if self.reads_move_deadlines {
+            expirer.as_mut()
+        } else {
+            None
+        };
+        match reschedule {
+            None => self.reads.drain(|rec| policy.on_read_record(rec)),
+            Some(expirer) => self.reads.drain(|rec| {
+                policy.on_read_record(rec);
+                // A read may have moved the deadline earlier (an `Expiry`
+                // that shortens on read): schedule the node's current one.
+                let slot = (rec >> 32) as u32 - 1;
+                if let Some(p) = policy.try_node(slot) {
+                    // SAFETY: slab slots hold live nodes; we hold the
+                    // maintenance lock.
+                    let n = unsafe { p.get() };
+                    if n.hash as u32 == rec as u32 {
+                        expirer.on_write(slot, n.deadline.load(Ordering::Relaxed));
+                    }
+                }
+            }),
+        }
         self.drain_writes(m, &guard);
         self.expire(m, &guard);
         m.policy.climb();

@@ -76,7 +76,10 @@ impl<K, V> Node<K, V> {
     /// Whether the node has expired at `now` (deadlines are inclusive).
     #[inline]
     pub(crate) fn is_expired(&self, now: u64) -> bool {
-        now >= self.deadline.load(Ordering::Relaxed)
+        let deadline = self.deadline.load(Ordering::Relaxed);
+        // `NEVER` (u64::MAX) must stay unexpired even when a mock clock has
+        // been advanced to the end of time.
+        deadline != crate::clock::NEVER && now >= deadline
     }
 }
 

@@ -491,3 +491,57 @@ fn moka_590_eviction_keeps_up_with_writers_reusing_keys() {
     assert!(cache.weighted_size() <= MAX);
     assert_eq!(cache.entry_count(), cache.iter().count() as u64);
 }
+
+/// Found by the `ops` fuzz target: an `Expiry` whose `expire_after_read`
+/// moves a deadline *earlier* left maintenance waiting for the old (or no)
+/// deadline, so the expired entry was never reclaimed nor reported. Read
+/// records now reschedule the entry at its current deadline.
+#[test]
+fn fuzz_found_a_read_that_shortens_the_deadline_is_reclaimed() {
+    use larder::{Clock, Expiry};
+    use std::time::{Duration, Instant};
+    struct R;
+    impl Expiry<u32, u32> for R {
+        fn expire_after_read(
+            &self,
+            _: &u32,
+            _: &u32,
+            _: Instant,
+            _: Option<Duration>,
+            _: Instant,
+        ) -> Option<Duration> {
+            Some(Duration::from_secs(1))
+        }
+    }
+    let (clock, mock) = Clock::mock();
+    let c: larder::sync::Cache<u32, u32> = larder::sync::Cache::builder()
+        .expire_after(R)
+        .clock(clock)
+        .build();
+    c.insert(1, 1);
+    c.run_pending_tasks();
+    assert_eq!(c.get(&1), Some(1)); // deadline: now + 1 s (was: never)
+    mock.advance(Duration::from_secs(2));
+    assert_eq!(c.get(&1), None);
+    c.run_pending_tasks();
+    assert_eq!(c.entry_count(), 0);
+}
+
+/// Found by the `ops` fuzz target: "never" is stored as `u64::MAX`, so a mock
+/// clock advanced to the end of time made never-expiring entries invisible
+/// (yet still counted). `NEVER` is now excluded from the comparison.
+#[test]
+fn fuzz_found_never_expiring_entries_survive_the_end_of_time() {
+    use std::time::Duration;
+    let (clock, mock) = larder::Clock::mock();
+    let c: larder::sync::Cache<u32, u32> = larder::sync::Cache::builder()
+        .time_to_live(Duration::MAX)
+        .clock(clock)
+        .build();
+    mock.advance(Duration::MAX);
+    c.insert(1, 1);
+    assert_eq!(c.get(&1), Some(1));
+    c.run_pending_tasks();
+    assert_eq!(c.entry_count(), 1);
+    assert_eq!(c.iter().count(), 1);
+}
