@@ -279,18 +279,6 @@ where
         self.loader.in_flight()
     }
 
-    /// The fast path of every loading call: the cached value, turned into
-    /// the caller's result, counted as a hit or a miss.
-    fn cached<Q, R>(&self, hash: u64, key: &Q, read: &impl Fn(Outcome<V>) -> Option<R>) -> Option<R>
-    where
-        K: Borrow<Q>,
-        Q: Eq + ?Sized,
-    {
-        let found = self.lookup(hash, key, |n| n.value.clone());
-        self.count_lookup(found.is_some());
-        found.map(|v| read(Outcome::Value(v)).expect("every loading call accepts a value"))
-    }
-
     /// A coalesced load of an owned key: the value if cached, else one
     /// caller runs `init` while the others wait (blocking). `read` turns the
     /// outcome into the caller's result (`None`: not an outcome for this
