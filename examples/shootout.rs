@@ -10,7 +10,7 @@
 //!   cache measured in its own process with a counting global allocator;
 //! * **tail latency** of `get` and `insert` in the cache-aside mix on 2 threads.
 //!
-//! Run: `cargo run --release --features sim --example shootout` (under 2 minutes
+//! Run: `cargo run --release --example shootout` (under 2 minutes
 //! on 2 cores; built without the `sim` feature it leaves the hit-ratio rows out).
 //! `-- --help` lists the knobs: `--threads 1,2,4`, `--duration-ms`, `--rounds`,
 //! `--traces`, `--sizes`, `--memory-entries`, `--skip-*`, `--markdown-out PATH`.
@@ -554,8 +554,8 @@ fn measure_memory(cache: &str, n: u64) -> Result<(f64, u64), String> {
 // Hit ratio
 // ---------------------------------------------------------------------------
 
-/// The hit-ratio rows, through `larder::sim` (the `sim` feature).
-#[cfg(feature = "sim")]
+/// The hit-ratio rows, through `larder::sim` (the `sim` feature, which the
+/// crate's dev-dependency on itself switches on for examples).
 mod hit_ratio {
     use super::{fmt_value, Args, Row};
     use indicatif::ProgressBar;
@@ -648,7 +648,7 @@ mod hit_ratio {
         notes.push(
             "Hit ratio: `larder::sim`, each trace replayed single-threaded and cache-aside \
              through a fresh cache per cell, cold misses included; LRU and OPT (Belady) for \
-             scale. The full grid: `cargo run --release --features sim --example sim`."
+             scale. The full grid: `cargo run --release --example sim`."
                 .to_string(),
         );
         Ok(())
@@ -711,39 +711,6 @@ mod hit_ratio {
     }
 }
 
-/// Without the `sim` feature there is no simulator: the hit-ratio rows are
-/// replaced by a note.
-#[cfg(not(feature = "sim"))]
-mod hit_ratio {
-    use super::{Args, Row};
-    use indicatif::ProgressBar;
-
-    pub struct Plan(bool);
-
-    pub fn plan(args: &Args) -> Result<Plan, String> {
-        Ok(Plan(!args.skip_hit_ratio))
-    }
-
-    pub fn ticks(_plan: &Plan) -> usize {
-        0
-    }
-
-    pub fn run(
-        plan: &Plan,
-        _bar: &ProgressBar,
-        _rows: &mut Vec<Row>,
-        notes: &mut Vec<String>,
-    ) -> Result<(), String> {
-        if plan.0 {
-            notes.push(
-                "Hit ratio: no rows, this binary was built without the `sim` feature \
-                 (`cargo run --release --features sim --example shootout`)."
-                    .to_string(),
-            );
-        }
-        Ok(())
-    }
-}
 
 // ---------------------------------------------------------------------------
 // The table

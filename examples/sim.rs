@@ -1,7 +1,7 @@
 //! Hit-ratio simulator: replays the bundled traces through larder, LRU, OPT,
 //! moka and quick_cache, in parallel, and prints a Markdown table.
 //!
-//! `cargo run --release --features sim --example sim -- [--traces a,b] [--sizes 1000,2000]`
+//! `cargo run --release --example sim -- [--traces a,b] [--sizes 1000,2000]`
 //! Without `--traces` it runs every bundled trace at its suggested sizes
 //! (several minutes on 2 cores).
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md from one run (about 15 minutes on 2 cores):
-#   1. the shootout table   cargo run --release --features sim --example shootout -- --markdown-out ...
-#   2. the hit-ratio grid   cargo run --release --features sim --example sim
+#   1. the shootout table   cargo run --release --example shootout -- --markdown-out ...
+#   2. the hit-ratio grid   cargo run --release --example sim
 #   3. criterion            cargo bench --bench throughput
 #                           (summarized from target/criterion/**/new/estimates.json)
 # plus the machine, toolchain and crate versions. BENCHMARKS.md is only replaced
@@ -48,16 +48,16 @@ bench_env=""
 for v in LARDER_BENCH_QUICK LARDER_BENCH_THREADS; do
     if [[ -n ${!v:-} ]]; then bench_env+="$v=${!v} "; fi
 done
-shootout_cmd="cargo run --release --features sim --example shootout -- --markdown-out <file>${SHOOTOUT_ARGS:+ $SHOOTOUT_ARGS}"
-sim_cmd="cargo run --release --features sim --example sim$(args "$SIM_ARGS")"
+shootout_cmd="cargo run --release --example shootout -- --markdown-out <file>${SHOOTOUT_ARGS:+ $SHOOTOUT_ARGS}"
+sim_cmd="cargo run --release --example sim$(args "$SIM_ARGS")"
 bench_cmd="${bench_env}cargo bench --bench throughput$(args "$BENCH_ARGS")"
-summary_cmd="cargo run --release --features sim --example shootout -- --criterion-summary target/criterion --criterion-since <unix time the bench started>"
+summary_cmd="cargo run --release --example shootout -- --criterion-summary target/criterion --criterion-since <unix time the bench started>"
 
 # Build everything first and run the binaries directly, so that all three steps
 # measure the same source even if it changes while this runs.
 TARGET=${CARGO_TARGET_DIR:-target}
 echo "== building" >&2
-cargo build --release --features sim --examples
+cargo build --release --examples
 shootout=$TARGET/release/examples/shootout
 sim=$TARGET/release/examples/sim
 if [[ -z $SKIP_CRITERION ]]; then
