@@ -14,8 +14,10 @@
 //!   with `swap(0)`, so no record is applied twice, and an atomic `u64` cannot
 //!   be half-written. A slot claimed but not yet stored reads as empty and is
 //!   picked up by a later drain.
-//! * Every `DRAIN_EVERY` records on a ring, the producer is told to try to run
-//!   maintenance (`try_lock`: it never waits).
+//! * Every `DRAIN_EVERY` records on a ring, the producer is told to try to
+//!   drain (`try_lock`: it never waits). A reader drains only its own ring
+//!   ([`ReadBuffer::drain_ring`]), so its share of the work is bounded by one
+//!   ring; full maintenance drains them all.
 
 use crate::shim::{AtomicU64, AtomicUsize, Ordering};
 
@@ -71,27 +73,38 @@ impl ReadBuffer {
     /// may drain at a time (the caller holds the maintenance lock).
     pub(crate) fn drain(&self, mut f: impl FnMut(u64)) {
         for ring in self.rings.iter() {
-            let tail = ring.tail.load(Ordering::Acquire);
-            let head = ring.head.load(Ordering::Relaxed);
-            if tail == head {
-                continue;
-            }
-            // Positions older than one ring were overwritten: start at the
-            // oldest that can still be there.
-            let mut pos = if tail.wrapping_sub(head) > SLOTS {
-                tail.wrapping_sub(SLOTS)
-            } else {
-                head
-            };
-            while pos != tail {
-                let rec = ring.slots[pos & (SLOTS - 1)].swap(0, Ordering::Acquire);
-                if rec != 0 {
-                    f(rec);
-                }
-                pos = pos.wrapping_add(1);
-            }
-            ring.head.store(tail, Ordering::Relaxed);
+            Self::drain_one(ring, &mut f);
         }
+    }
+
+    /// Takes the available records of ring `ring % rings` only (at most
+    /// `SLOTS`), oldest first: the bounded share of work a reader does. Same
+    /// exclusion rule as [`drain`](Self::drain).
+    pub(crate) fn drain_ring(&self, ring: usize, mut f: impl FnMut(u64)) {
+        Self::drain_one(&self.rings[ring & (self.rings.len() - 1)], &mut f);
+    }
+
+    fn drain_one(ring: &Ring, f: &mut impl FnMut(u64)) {
+        let tail = ring.tail.load(Ordering::Acquire);
+        let head = ring.head.load(Ordering::Relaxed);
+        if tail == head {
+            return;
+        }
+        // Positions older than one ring were overwritten: start at the
+        // oldest that can still be there.
+        let mut pos = if tail.wrapping_sub(head) > SLOTS {
+            tail.wrapping_sub(SLOTS)
+        } else {
+            head
+        };
+        while pos != tail {
+            let rec = ring.slots[pos & (SLOTS - 1)].swap(0, Ordering::Acquire);
+            if rec != 0 {
+                f(rec);
+            }
+            pos = pos.wrapping_add(1);
+        }
+        ring.head.store(tail, Ordering::Relaxed);
     }
 }
 

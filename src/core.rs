@@ -45,10 +45,12 @@ use crate::policy::Policy;
 use crate::shim::{AtomicU64, AtomicUsize, Mutex, Ordering};
 use crate::stats::{CacheStats, StatsCounter};
 use crate::table::{Probe, Table};
-use crossbeam_epoch::{Guard, Owned, Shared};
+use crossbeam_epoch::{Guard, Owned};
 use std::borrow::Borrow;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::hash::{BuildHasher, Hash};
+use std::sync::atomic::{AtomicBool, Ordering as AtomicOrdering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,6 +59,14 @@ use std::time::Duration;
 pub(crate) const WRITE_BACKLOG_LIMIT: usize = 1024;
 /// Writers try (without waiting) to run maintenance every this many writes.
 const WRITE_DRAIN_EVERY: usize = 16;
+/// A reader that drains its read ring also runs full maintenance when at
+/// least this many write events are pending (the writers' own attempts lost
+/// the lock race).
+const READER_HELP_BACKLOG: usize = 4 * WRITE_DRAIN_EVERY;
+/// When entries can expire, a reader that drains its ring also runs full
+/// maintenance if this many clock nanoseconds have passed since the last
+/// full run, so reads alone reclaim expired entries.
+const READER_EXPIRE_EVERY_NANOS: u64 = 100_000_000;
 
 /// The user's per-entry expiry.
 pub(crate) type ExpiryFn<K, V> = Arc<dyn Expiry<K, V> + Send + Sync + 'static>;
@@ -117,6 +127,80 @@ struct Maintenance<K, V> {
     due: Vec<u32>,
     /// Spare event buffer swapped into stripes to avoid reallocating.
     spare: Vec<WriteEvent<K, V>>,
+    /// Nodes retired by the current maintenance run (sealed into a batch at
+    /// its end).
+    retiring: Vec<NodePtr<K, V>>,
+    /// Sealed batches, oldest first, waiting for their grace period.
+    retired: VecDeque<RetiredBatch<K, V>>,
+    /// Clock reading of the last full maintenance run (expiring caches).
+    last_full_run: u64,
+}
+
+/// Nodes retired by one maintenance run.
+///
+/// Rather than one `defer_destroy` per node, which would make whichever
+/// thread next collects epoch garbage (often a reader, inside `pin`) drop
+/// keys and values and free nodes, maintenance defers one tiny closure per
+/// batch that only raises `safe`; a later maintenance run frees the batch
+/// itself, outside the maintenance lock. Reads stay cheap, and user `Drop`
+/// code runs on the writers' side.
+struct RetiredBatch<K, V> {
+    /// Raised by the epoch collector once every thread that was pinned when
+    /// the batch was sealed has unpinned; from then on no reader can hold a
+    /// reference into these nodes.
+    safe: Arc<AtomicBool>,
+    nodes: Vec<NodePtr<K, V>>,
+}
+
+/// Nodes whose grace period has passed, freed when this is dropped (after
+/// the maintenance lock is released, so `Drop` impls of keys and values may
+/// use the cache).
+#[must_use = "dropping this frees the nodes; drop it after unlocking"]
+struct Reclaimed<K, V>(Vec<Vec<NodePtr<K, V>>>);
+
+impl<K, V> Drop for Reclaimed<K, V> {
+    fn drop(&mut self) {
+        for batch in self.0.drain(..) {
+            for ptr in batch {
+                // SAFETY: the batch's grace period has passed (its `safe` flag
+                // was raised by the epoch collector) or the cache is being
+                // dropped; each node was unlinked, forgotten by the policy
+                // and retired exactly once before joining a batch.
+                unsafe { drop(Owned::from_raw(ptr.as_ptr() as *mut Node<K, V>)) };
+            }
+        }
+    }
+}
+
+impl<K, V> Maintenance<K, V> {
+    /// Seals this run's retired nodes into a batch whose grace period starts
+    /// now, and takes every batch whose grace period has passed.
+    fn seal_and_reclaim(&mut self, guard: &Guard) -> Reclaimed<K, V> {
+        if !self.retiring.is_empty() {
+            let safe = Arc::new(AtomicBool::new(false));
+            let flag = Arc::clone(&safe);
+            guard.defer(move || flag.store(true, AtomicOrdering::Release));
+            let nodes = std::mem::take(&mut self.retiring);
+            self.retired.push_back(RetiredBatch { safe, nodes });
+        }
+        let mut ready = Vec::new();
+        while let Some(b) = self.retired.front() {
+            if !b.safe.load(AtomicOrdering::Acquire) {
+                break;
+            }
+            if let Some(b) = self.retired.pop_front() {
+                ready.push(b.nodes);
+            }
+        }
+        Reclaimed(ready)
+    }
+
+    /// Every retired node, safe or not (only when the cache is dropped).
+    fn reclaim_all(&mut self) -> Reclaimed<K, V> {
+        let mut all: Vec<_> = self.retired.drain(..).map(|b| b.nodes).collect();
+        all.push(std::mem::take(&mut self.retiring));
+        Reclaimed(all)
+    }
 }
 
 /// The shared core.
@@ -187,6 +271,9 @@ where
                 expirer: expiring.then(|| Expirer::new(ttl_only, now)),
                 due: Vec::new(),
                 spare: Vec::new(),
+                retiring: Vec::new(),
+                retired: VecDeque::new(),
+                last_full_run: now,
             }),
             pending: AtomicUsize::new(0),
             entry_count: AtomicU64::new(0),
@@ -736,8 +823,32 @@ where
         let rec = ((u64::from(slot) + 1) << 32) | (node.hash & 0xffff_ffff);
         let ring = ring_hint();
         if self.reads.record(ring, rec) {
-            self.try_maintain();
+            self.after_reads(ring);
         }
+    }
+
+    /// A reader's share of maintenance, kept small so that hits have a short
+    /// tail: apply this thread's ring of read records (at most a ring's
+    /// worth), and run the full maintenance (write events, expiry, eviction)
+    /// only when writers have fallen behind or, in an expiring cache, when
+    /// none has run for [`READER_EXPIRE_EVERY_NANOS`].
+    #[cold]
+    #[inline(never)]
+    fn after_reads(&self, ring: usize) {
+        if let Some(mut m) = self.maintenance.try_lock() {
+            let full = self.pending.load(Ordering::Relaxed) >= READER_HELP_BACKLOG
+                || (self.expiring
+                    && self.now().saturating_sub(m.last_full_run) >= READER_EXPIRE_EVERY_NANOS);
+            if full {
+                let reclaimed = self.maintain(&mut m);
+                drop(m);
+                drop(reclaimed);
+            } else {
+                self.apply_reads(&mut m, Some(ring));
+                drop(m);
+            }
+        }
+        self.notifier.deliver(false);
     }
 
     fn weigh(&self, key: &K, value: &V) -> u32 {
@@ -908,8 +1019,9 @@ where
     /// Runs maintenance if nobody else is.
     fn try_maintain(&self) {
         if let Some(mut m) = self.maintenance.try_lock() {
-            self.maintain(&mut m);
+            let reclaimed = self.maintain(&mut m);
             drop(m);
+            drop(reclaimed);
         }
         self.notifier.deliver(false);
     }
@@ -918,21 +1030,47 @@ where
     /// has seen every removal applied so far.
     pub(crate) fn run_pending_tasks(&self) {
         let mut m = self.maintenance.lock();
-        self.maintain(&mut m);
+        let reclaimed = self.maintain(&mut m);
         drop(m);
+        drop(reclaimed);
         self.notifier.deliver(true);
-        // A retired node is freed once the global epoch has advanced twice
+        // A retired batch is safe once the global epoch has advanced twice
         // past it; each flush advances it at most once (and only when no other
-        // thread is pinned). Three flushes free what this run retired when
-        // the cache is otherwise idle, as moka users expect after this call.
+        // thread is pinned). Three flushes make what this run retired safe
+        // when the cache is otherwise idle; freeing it then, as moka users
+        // expect after this call, takes the lock once more.
         for _ in 0..3 {
             crossbeam_epoch::pin().flush();
         }
+        let mut m = self.maintenance.lock();
+        let guard = crossbeam_epoch::pin();
+        let reclaimed = m.seal_and_reclaim(&guard);
+        drop(guard);
+        drop(m);
+        drop(reclaimed);
     }
 
-    /// One maintenance run (caller holds the maintenance lock).
-    fn maintain(&self, m: &mut Maintenance<K, V>) {
+    /// One maintenance run (caller holds the maintenance lock). Returns the
+    /// nodes it may now free, which the caller drops after unlocking.
+    fn maintain(&self, m: &mut Maintenance<K, V>) -> Reclaimed<K, V> {
         let guard = crossbeam_epoch::pin();
+        if self.expiring {
+            m.last_full_run = self.now();
+        }
+        self.apply_reads(m, None);
+        self.drain_writes(m);
+        self.expire(m, &guard);
+        m.policy.climb();
+        self.evict(m, &guard);
+        self.entry_count
+            .store(m.policy.entries(), Ordering::Relaxed);
+        self.weighted_size
+            .store(m.policy.weighted_size(), Ordering::Relaxed);
+        m.seal_and_reclaim(&guard)
+    }
+
+    /// Applies the read records of ring `ring`, or of every ring.
+    fn apply_reads(&self, m: &mut Maintenance<K, V>, ring: Option<usize>) {
         let Maintenance {
             policy, expirer, ..
         } = m;
@@ -942,8 +1080,8 @@ where
             None
         };
         match reschedule {
-            None => self.reads.drain(|rec| policy.on_read_record(rec)),
-            Some(expirer) => self.reads.drain(|rec| {
+            None => self.drain_reads(ring, |rec| policy.on_read_record(rec)),
+            Some(expirer) => self.drain_reads(ring, |rec| {
                 policy.on_read_record(rec);
                 // A read may have moved the deadline earlier (an `Expiry`
                 // that shortens on read): schedule the node's current one.
@@ -958,18 +1096,17 @@ where
                 }
             }),
         }
-        self.drain_writes(m, &guard);
-        self.expire(m, &guard);
-        m.policy.climb();
-        self.evict(m, &guard);
-        self.entry_count
-            .store(m.policy.entries(), Ordering::Relaxed);
-        self.weighted_size
-            .store(m.policy.weighted_size(), Ordering::Relaxed);
+    }
+
+    fn drain_reads(&self, ring: Option<usize>, f: impl FnMut(u64)) {
+        match ring {
+            Some(r) => self.reads.drain_ring(r, f),
+            None => self.reads.drain(f),
+        }
     }
 
     /// Applies every dirty stripe's write events.
-    fn drain_writes(&self, m: &mut Maintenance<K, V>, guard: &Guard) {
+    fn drain_writes(&self, m: &mut Maintenance<K, V>) {
         for w in 0..self.table.dirty_words() {
             let mut bits = self.table.take_dirty_word(w);
             while bits != 0 {
@@ -980,18 +1117,13 @@ where
                     let mut locked = self.table.lock_stripe(stripe);
                     events = locked.swap_events(events);
                 }
-                self.apply_events(m, &mut events, guard);
+                self.apply_events(m, &mut events);
                 m.spare = events;
             }
         }
     }
 
-    fn apply_events(
-        &self,
-        m: &mut Maintenance<K, V>,
-        events: &mut Vec<WriteEvent<K, V>>,
-        guard: &Guard,
-    ) {
+    fn apply_events(&self, m: &mut Maintenance<K, V>, events: &mut Vec<WriteEvent<K, V>>) {
         self.pending.fetch_sub(events.len(), Ordering::Relaxed);
         for e in events.drain(..) {
             match e {
@@ -1009,7 +1141,7 @@ where
                         e.on_write(slot, unsafe { new.get() }.deadline.load(Ordering::Relaxed));
                     }
                     // SAFETY: `old` is unlinked and the policy just forgot it.
-                    unsafe { retire(old, guard) };
+                    unsafe { retire(m, old) };
                 }
                 WriteEvent::Remove(old) => {
                     if let Some(e) = &mut m.expirer {
@@ -1021,7 +1153,7 @@ where
                     }
                     m.policy.on_remove(old);
                     // SAFETY: as above.
-                    unsafe { retire(old, guard) };
+                    unsafe { retire(m, old) };
                 }
             }
         }
@@ -1085,7 +1217,7 @@ where
             // buffer. Apply that stripe's events and go on.
             let mut events = locked.swap_events(std::mem::take(&mut m.spare));
             drop(locked);
-            self.apply_events(m, &mut events, guard);
+            self.apply_events(m, &mut events);
             m.spare = events;
             return false;
         };
@@ -1108,7 +1240,7 @@ where
         m.policy.remove_slot(slot);
         // SAFETY: unlinked above; the policy forgot it; no pending event
         // names it (it was linked, so no Update/Remove for it is pending).
-        unsafe { retire(ptr, guard) };
+        unsafe { retire(m, ptr) };
         true
     }
 
@@ -1261,15 +1393,14 @@ impl Drop for LoadTimer<'_> {
     }
 }
 
-/// Hands an unlinked node to the epoch collector.
+/// Adds an unlinked node to the current maintenance run's retirement batch
+/// (freed after a grace period: see [`RetiredBatch`]).
 ///
 /// # Safety
 /// The node must be unlinked from the table, forgotten by the policy, named
 /// by no pending write event, and retired only once.
-unsafe fn retire<K, V>(ptr: NodePtr<K, V>, guard: &Guard) {
-    // SAFETY: per the contract, nothing can reach the node once current
-    // readers unpin; `defer_destroy` waits for them.
-    unsafe { guard.defer_destroy(Shared::from(ptr.as_ptr())) };
+unsafe fn retire<K, V>(m: &mut Maintenance<K, V>, ptr: NodePtr<K, V>) {
+    m.retiring.push(ptr);
 }
 
 impl<K, V, S> Drop for Core<K, V, S> {
@@ -1286,8 +1417,13 @@ impl<K, V, S> Drop for Core<K, V, S> {
             // unlinked and was never retired (its event was not applied).
             unsafe { drop(Owned::from_raw(old.as_ptr() as *mut Node<K, V>)) };
         }
+        // `&mut self`: no reader of this cache is left, so every retired node
+        // can be freed now, grace period or not.
+        let reclaimed = self.maintenance.lock().reclaim_all();
+        drop(reclaimed);
         self.notifier.deliver(true);
-        // Give the epoch collector a chance to free what maintenance retired.
+        // Let the epoch collector run what is deferred (retired table arrays,
+        // this cache's batch flags).
         for _ in 0..4 {
             crossbeam_epoch::pin().flush();
         }

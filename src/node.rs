@@ -13,10 +13,13 @@
 //!    expiry) removed it from the table under the stripe lock. New readers
 //!    cannot find it; readers that found it earlier may still hold `&Node`.
 //! 3. **Retired**: maintenance, after the policy has forgotten it (its slab
-//!    slot is freed and no pending write event names it), hands it to
-//!    `crossbeam-epoch` with `defer_destroy`.
-//! 4. **Dead**: after a grace period no reader can hold it; its key and value
-//!    are dropped, exactly once.
+//!    slot is freed and no pending write event names it), adds it to the
+//!    run's retirement batch; at the end of the run the batch is sealed and
+//!    one `crossbeam-epoch` deferred closure per batch marks when its grace
+//!    period is over (`RetiredBatch` in `core.rs`).
+//! 4. **Dead**: after the grace period no reader can hold it; a later
+//!    maintenance run (or dropping the cache) frees it, outside the
+//!    maintenance lock, and its key and value are dropped, exactly once.
 //!
 //! Only maintenance retires nodes, and only after step 2 and after removing
 //! every policy reference to them; this is the invariant that makes every

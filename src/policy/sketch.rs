@@ -101,20 +101,26 @@ impl FrequencySketch {
     /// Counts one occurrence of the item whose (already well-mixed, 64-bit)
     /// hash is `hash`. A no-op while the table is unsized or once the item's
     /// estimate has reached 15.
+    #[inline]
     pub(crate) fn increment(&mut self, hash: u64) {
-        if self.table.is_empty() {
+        let Some((block, [(w0, s0), (w1, s1), (w2, s2), (w3, s3)])) = self.block_mut(hash) else {
             return;
-        }
-        let slots = self.locate(hash);
-        let min = self.min_counter(&slots);
+        };
+        let c0 = (block[w0] >> s0) & COUNTER_MAX;
+        let c1 = (block[w1] >> s1) & COUNTER_MAX;
+        let c2 = (block[w2] >> s2) & COUNTER_MAX;
+        let c3 = (block[w3] >> s3) & COUNTER_MAX;
+        let min = c0.min(c1).min(c2.min(c3));
         if min >= COUNTER_MAX {
             return;
         }
-        for &(word, shift) in &slots {
-            if (self.table[word] >> shift) & COUNTER_MAX == min {
-                self.table[word] += 1 << shift;
-            }
-        }
+        // Conservative update: only the counters holding the minimum grow.
+        // The four words are distinct (one per row), so the updates are
+        // independent.
+        block[w0] += u64::from(c0 == min) << s0;
+        block[w1] += u64::from(c1 == min) << s1;
+        block[w2] += u64::from(c2 == min) << s2;
+        block[w3] += u64::from(c3 == min) << s3;
         self.additions += 1;
         if self.additions >= self.sample_size {
             self.age();
@@ -126,8 +132,15 @@ impl FrequencySketch {
         if self.table.is_empty() {
             return 0;
         }
+        let (base, slots) = self.locate(hash);
+        let block = &self.table[base..base + BLOCK_WORDS];
+        let min = slots
+            .iter()
+            .map(|&(word, shift)| (block[word] >> shift) & COUNTER_MAX)
+            .min()
+            .unwrap_or(0);
         // The minimum is at most COUNTER_MAX, so it fits in a u8.
-        self.min_counter(&self.locate(hash)) as u8
+        min as u8
     }
 
     /// Heap bytes used by the counter table.
@@ -136,31 +149,38 @@ impl FrequencySketch {
         self.table.len() * std::mem::size_of::<u64>()
     }
 
-    /// Smallest of the four counters at `slots`.
-    fn min_counter(&self, slots: &[(usize, u32); 4]) -> u64 {
-        slots
-            .iter()
-            .map(|&(word, shift)| (self.table[word] >> shift) & COUNTER_MAX)
-            .min()
-            .unwrap_or(0)
+    /// The item's cache-line block (as a fixed-size array, so indexing it
+    /// needs no bounds checks) and its four counters in it, or `None` while
+    /// the table is unsized.
+    #[inline]
+    fn block_mut(&mut self, hash: u64) -> Option<(&mut [u64; BLOCK_WORDS], [(usize, u32); 4])> {
+        if self.table.is_empty() {
+            return None;
+        }
+        let (base, slots) = self.locate(hash);
+        let block =
+            <&mut [u64; BLOCK_WORDS]>::try_from(&mut self.table[base..base + BLOCK_WORDS]).ok()?;
+        Some((block, slots))
     }
 
-    /// The four counters of the item with hash `hash`, one per row, as
-    /// (word index, bit shift) pairs. Requires a sized table.
-    fn locate(&self, hash: u64) -> [(usize, u32); 4] {
+    /// The first word of the item's block, and its four counters, one per
+    /// row, as (word within the block, bit shift) pairs. Requires a sized
+    /// table.
+    #[inline]
+    fn locate(&self, hash: u64) -> (usize, [(usize, u32); 4]) {
         let h = remix(hash);
         // block_mask < 2^23, so the shifted value is below 2^26 words and
         // fits in usize on every supported target.
         let base = ((h & self.block_mask) << BLOCK_WORDS.trailing_zeros()) as usize;
         let select = h >> COUNTER_SELECT_SHIFT;
-        let mut slots = [(0, 0); 4];
-        for (row, slot) in slots.iter_mut().enumerate() {
+        let slot = |row: usize| {
             let bits = select >> (5 * row);
-            let word = base + 2 * row + (bits & 1) as usize;
+            // Row r owns words 2r and 2r + 1 of the block: always < 8.
+            let word = 2 * row + (bits & 1) as usize;
             let shift = ((bits >> 1) & 0xF) as u32 * COUNTER_BITS;
-            *slot = (word, shift);
-        }
-        slots
+            (word, shift)
+        };
+        (base, [slot(0), slot(1), slot(2), slot(3)])
     }
 
     /// Halves every counter and the running count of additions.
@@ -304,7 +324,7 @@ mod tests {
         let blocks_used = {
             let mut used = vec![false; sketch.table.len() / BLOCK_WORDS];
             for i in 0..entries {
-                used[sketch.locate(i << 40)[0].0 / BLOCK_WORDS] = true;
+                used[sketch.locate(i << 40).0 / BLOCK_WORDS] = true;
             }
             used.iter().filter(|&&u| u).count()
         };
@@ -323,12 +343,12 @@ mod tests {
             .into_iter()
             .chain((0..size(5000, 200)).map(key_hash));
         for h in hashes {
-            let slots = sketch.locate(h);
-            let block = slots[0].0 / BLOCK_WORDS;
+            let (base, slots) = sketch.locate(h);
+            assert_eq!(base % BLOCK_WORDS, 0, "hash {h:#x}");
+            assert!(base + BLOCK_WORDS <= len);
             for (row, &(word, shift)) in slots.iter().enumerate() {
-                assert!(word < len);
-                assert_eq!(word / BLOCK_WORDS, block, "hash {h:#x}");
-                assert_eq!(word % BLOCK_WORDS / 2, row, "row {row} word");
+                assert!(word < BLOCK_WORDS, "hash {h:#x}");
+                assert_eq!(word / 2, row, "row {row} word");
                 assert!(shift < 64 && shift % COUNTER_BITS == 0);
             }
         }
