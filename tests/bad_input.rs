@@ -201,3 +201,62 @@ fn panicking_hash_or_eq_propagates_and_the_cache_stays_usable() {
     cache.run_pending_tasks();
     assert_eq!(cache.entry_count(), 20);
 }
+
+/// A value whose `Drop` uses the cache it was stored in. Removed values are
+/// dropped by maintenance after a grace period, on a writer's thread and
+/// outside the maintenance lock, so a destructor that reads, writes or even
+/// runs `run_pending_tasks` on the same cache neither deadlocks nor loses
+/// drops.
+#[test]
+fn value_destructors_may_use_the_cache() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, OnceLock};
+
+    static DROPS: AtomicUsize = AtomicUsize::new(0);
+    static CACHE: OnceLock<larder::sync::Cache<u64, Reentrant>> = OnceLock::new();
+
+    #[derive(Clone)]
+    struct Reentrant(Arc<u64>);
+    impl Drop for Reentrant {
+        fn drop(&mut self) {
+            // Only the last clone (the one the cache held) counts and acts.
+            if Arc::strong_count(&self.0) == 1 {
+                DROPS.fetch_add(1, Ordering::SeqCst);
+                if let Some(cache) = CACHE.get() {
+                    let k = *self.0;
+                    let _ = cache.get(&(k + 1_000_000));
+                    cache.invalidate(&(k + 2_000_000));
+                    if k % 64 == 0 {
+                        cache.run_pending_tasks();
+                    }
+                }
+            }
+        }
+    }
+
+    let cache = CACHE.get_or_init(|| larder::sync::Cache::new(100));
+    let n = 5_000u64;
+    for k in 0..n {
+        cache.insert(k, Reentrant(Arc::new(k)));
+    }
+    cache.run_pending_tasks();
+    assert!(cache.entry_count() <= 100);
+    cache.invalidate_all();
+    cache.run_pending_tasks();
+    assert_eq!(cache.entry_count(), 0);
+    // Removed values are freed once every thread pinned at their removal has
+    // moved on; other tests of this binary run on other threads, so give
+    // their pins a bounded while to end.
+    for _ in 0..10_000 {
+        if DROPS.load(Ordering::SeqCst) >= n as usize {
+            break;
+        }
+        std::thread::yield_now();
+        cache.run_pending_tasks();
+    }
+    assert_eq!(
+        DROPS.load(Ordering::SeqCst),
+        n as usize,
+        "every value dropped exactly once"
+    );
+}

@@ -59,6 +59,9 @@ const HALVE_MASK: u64 = 0x7777_7777_7777_7777;
 /// First hash bit of the 20 bits (5 per row) that pick an item's counters.
 const COUNTER_SELECT_SHIFT: u32 = 40;
 
+/// An item's four counters: (word within its block, bit shift) per row.
+type Counters = [(usize, u32); 4];
+
 /// A 4-bit count-min sketch with aging, estimating recent key frequencies.
 pub(crate) struct FrequencySketch {
     /// Packed counters; empty until `ensure_capacity` sizes it, otherwise a
@@ -153,7 +156,7 @@ impl FrequencySketch {
     /// needs no bounds checks) and its four counters in it, or `None` while
     /// the table is unsized.
     #[inline]
-    fn block_mut(&mut self, hash: u64) -> Option<(&mut [u64; BLOCK_WORDS], [(usize, u32); 4])> {
+    fn block_mut(&mut self, hash: u64) -> Option<(&mut [u64; BLOCK_WORDS], Counters)> {
         if self.table.is_empty() {
             return None;
         }
@@ -167,7 +170,7 @@ impl FrequencySketch {
     /// row, as (word within the block, bit shift) pairs. Requires a sized
     /// table.
     #[inline]
-    fn locate(&self, hash: u64) -> (usize, [(usize, u32); 4]) {
+    fn locate(&self, hash: u64) -> (usize, Counters) {
         let h = remix(hash);
         // block_mask < 2^23, so the shifted value is below 2^26 words and
         // fits in usize on every supported target.
