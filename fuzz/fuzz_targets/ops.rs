@@ -8,8 +8,10 @@
 //!   has said a key is absent it stays absent until written again;
 //! * no expired value is returned (write / access times are tracked with the
 //!   mock clock; TTL, TTI and a per-entry `Expiry` are chosen by the input);
-//! * `Expired` notifications never come early, `remove`d values are
-//!   reported `Explicit`, refused ones `Size`.
+//! * `Expired` notifications never come early; values removed by `remove`
+//!   or a compute's `Op::Remove` are reported `Explicit`, or `Expired` when
+//!   their deadline had passed at the removal (a compute's own read may move
+//!   the deadline to the present: see [`Model::removed`]); refused ones `Size`.
 //!
 //! After each `run_pending_tasks`:
 //! * `weighted_size <= max_capacity`, no load in flight;
@@ -35,17 +37,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Whether `Expiry::expire_after_read` may move a deadline *earlier*.
-/// Off: maintenance is never told about deadlines moved by reads, so such
-/// entries are not reclaimed when they expire (reported to the lead; see
-/// the hardening report). Turn on once reads that shorten a deadline
-/// reschedule the entry.
-// Off for now: with shortening reads on, the model expects `Explicit` for a
-// `remove` of an entry whose shortened deadline had already passed, while the
-// cache (as documented) reports such an entry as `Expired`. The model's
-// removal bookkeeping needs to learn that; the cache-side bug it found first
-// is fixed (tests/regressions.rs).
-const SHORTENING_READS: bool = false;
+/// Whether `Expiry::expire_after_read` may move a deadline *earlier*
+/// (`ReadMode::Set`). Off, `Set(d)` only ever extends (like `Extend(d)`).
+///
+/// On since the model learned two things. The cache must reschedule an entry
+/// whose deadline a read shortened (it once did not: fixed, see
+/// tests/regressions.rs). And a read can make an entry expire at once
+/// (`Set(Duration::ZERO)`: deadlines are inclusive), so a compute that read
+/// the entry and then removed it reports it `Expired`, not `Explicit`.
+const SHORTENING_READS: bool = true;
 
 /// Whether the mock clock may reach its end (`u64::MAX` ns, 584 years).
 /// Off: there, an entry that never expires (deadline `NEVER` = `u64::MAX`)
@@ -279,8 +279,11 @@ struct Model {
     states: HashMap<u64, State>,
     /// Ids given to the cache.
     taken: Vec<u64>,
-    /// Ids that must be reported `Explicit` (returned by `remove`).
-    explicit: HashSet<u64>,
+    /// Ids removed by `remove` or a compute, with the cause they must be
+    /// reported with: `Explicit`, or `Expired` if the deadline (as moved by
+    /// the compute's own read) had passed at the removal, as the cache
+    /// decides a removal's cause when it unlinks the entry.
+    removed: HashMap<u64, RemovalCause>,
     /// Ids that must be reported `Size` (refused: heavier than the cache).
     refused: HashSet<u64>,
     next_id: u64,
@@ -441,7 +444,7 @@ fn run<S: BuildHasher + Clone + Send + Sync + 'static>(input: &Input, hasher: S)
         latest: HashMap::new(),
         states: HashMap::new(),
         taken: Vec::new(),
-        explicit: HashSet::new(),
+        removed: HashMap::new(),
         refused: HashSet::new(),
         next_id: 0,
     };
@@ -475,8 +478,9 @@ fn run<S: BuildHasher + Clone + Send + Sync + 'static>(input: &Input, hasher: S)
             }
             Op::Remove(k) => {
                 if let Some(v) = cache.remove(k) {
+                    // Returned, so live at `t`: reported `Explicit`.
                     m.check_returned(*k, &v, t, "remove");
-                    m.explicit.insert(v.id);
+                    m.removed.insert(v.id, RemovalCause::Explicit);
                 }
                 m.latest.remove(k);
             }
@@ -531,7 +535,15 @@ fn run<S: BuildHasher + Clone + Send + Sync + 'static>(input: &Input, hasher: S)
                     (CompResult::Removed(e), None, Some(id)) => {
                         assert_eq!(e.value().id, id);
                         assert!(matches!(c, Compute::Remove));
-                        m.explicit.insert(id);
+                        // The compute read the entry first (`m.hit` above),
+                        // which may have moved its deadline to `t` or
+                        // earlier: then it is expired when it is removed.
+                        let cause = if m.expired(id, t) {
+                            RemovalCause::Expired
+                        } else {
+                            RemovalCause::Explicit
+                        };
+                        m.removed.insert(id, cause);
                         m.latest.remove(k);
                     }
                     (CompResult::Unchanged(e), None, Some(id)) => {
@@ -624,8 +636,8 @@ fn check_quiescent<S: BuildHasher + Clone + Send + Sync + 'static>(
     for &(id, cause, at) in notes.iter() {
         assert!(notified.insert(id), "id {id} reported twice");
         assert!(!resident.contains(&id), "id {id} reported ({cause:?}) but still resident");
-        if m.explicit.contains(&id) {
-            assert_eq!(cause, RemovalCause::Explicit, "removed id {id}");
+        if let Some(&want) = m.removed.get(&id) {
+            assert_eq!(cause, want, "removed id {id}");
         }
         if m.refused.contains(&id) {
             assert_eq!(cause, RemovalCause::Size, "refused id {id}");
