@@ -15,7 +15,7 @@
 //!    direction flips. The first sample has nothing to compare with and moves
 //!    in the initial direction, which is to grow, because the window starts
 //!    at 1% of the capacity.
-//! 3. The step starts at 6.25% of the capacity and decays by 2% per sample
+//! 3. The step starts at 3% of the capacity and decays by 2% per sample
 //!    down to a floor of 0.25%, so the window settles near the optimum while
 //!    still probing it. A hit-rate swing of more than 5 percentage points
 //!    means the workload changed, and the step restarts at full size.
@@ -27,7 +27,9 @@
 //! `0` and `u64::MAX`, can overflow.
 
 /// Initial (and restart) step, as a fraction of the capacity.
-const INITIAL_STEP_FRACTION: f64 = 0.0625;
+/// (Caffeine uses 6.25%; on the bundled traces the smaller step wastes less
+/// hit rate on probing moves and still reaches a large window in time.)
+const INITIAL_STEP_FRACTION: f64 = 0.03;
 
 /// Smallest step the decay reaches, as a fraction of the capacity.
 const MIN_STEP_FRACTION: f64 = 0.0025;
@@ -333,8 +335,8 @@ mod tests {
         assert_eq!(climber.adjust(), 0);
         assert_eq!(climber.hits + climber.misses, 9_999, "kept the sample");
         climber.record_hit();
-        // The first sample moves in the initial direction: grow by 6.25%.
-        assert_eq!(climber.adjust(), 63);
+        // The first sample moves in the initial direction: grow by 3%.
+        assert_eq!(climber.adjust(), 30);
         assert_eq!(climber.hits + climber.misses, 0, "started a new sample");
         assert_eq!(climber.adjust(), 0);
     }
@@ -362,16 +364,16 @@ mod tests {
             climber.misses = 100_000 - hits;
             climber.adjust().unsigned_abs()
         };
-        assert_eq!(sample(50_000), 625);
-        assert_eq!(sample(50_001), (625.0 * STEP_DECAY).round() as u64);
+        assert_eq!(sample(50_000), 300);
+        assert_eq!(sample(50_001), (300.0 * STEP_DECAY).round() as u64);
         let mut last = 0;
         for i in 0..400 {
             last = sample(50_000 + i % 2);
         }
         assert_eq!(last, 25, "floor of 0.25% of 10000");
-        // A swing of 6 points restarts the step at 6.25%.
-        assert_eq!(sample(56_000), 625);
-        assert!(sample(56_001) < 625, "decays again afterwards");
+        // A swing of 6 points restarts the step at 3%.
+        assert_eq!(sample(56_000), 300);
+        assert!(sample(56_001) < 300, "decays again afterwards");
     }
 
     #[test]
@@ -412,11 +414,11 @@ mod tests {
         assert_eq!(climber.hits, 1);
         climber.set_capacity(100_000);
         assert_eq!(climber.sample_size, 1_000_000);
-        assert_eq!(climber.step, 6250.0);
+        assert_eq!(climber.step, 3000.0);
         assert_eq!(climber.hits, 1, "the current sample is kept");
         climber.set_capacity(10);
         assert_eq!(climber.sample_size, MIN_SAMPLE);
         climber.hits = MIN_SAMPLE;
-        assert_eq!(climber.adjust(), 1, "step of 0.625 rounds up to one unit");
+        assert_eq!(climber.adjust(), 1, "step of 0.3 rounds up to one unit");
     }
 }

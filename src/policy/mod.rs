@@ -10,7 +10,7 @@
 //!   bursts of recency.
 //! * **main**: a segmented LRU of **probation** (entries that left the window,
 //!   or were demoted) and **protected** (entries hit while on probation; up to
-//!   80% of main).
+//!   70% of main).
 //! * **recency without reordering on reads**: a read hit only sets its slot's
 //!   *referenced* bit (and counts in the sketch); the queues are reordered
 //!   lazily, CLOCK-style, when their heads are examined: a referenced window
@@ -23,12 +23,16 @@
 //!   *candidates* (a queue of their own, counted as part of main). While the
 //!   cache is over capacity the oldest candidate is compared with main's
 //!   *victim* (the head of probation, else of protected) using a 4-bit
-//!   count-min sketch of recent access frequency (`sketch`); the less
-//!   frequent of the two is evicted. Candidates left when the cache fits
-//!   again join probation. A
-//!   candidate that is not more frequent is still admitted, rarely and at
-//!   random, when it is warm (frequency >= 6), so that an attacker who floods
-//!   the sketch with collisions cannot pin the victim forever.
+//!   count-min sketch of recent access frequency (`sketch`); the candidate
+//!   replaces the victim only if it leads by more than one count. Its count
+//!   already includes the access that brought it in, while an equally
+//!   popular victim's next access is still ahead, so a lead of one is a tie:
+//!   without the margin, loops and scans over more keys than fit churn main
+//!   on every pass instead of keeping a stable share of them. Candidates
+//!   left when the cache fits again join probation. A candidate that does
+//!   not win is still admitted, rarely and at random, when it is warm
+//!   (frequency >= 6), so that an attacker who floods the sketch with
+//!   collisions cannot pin the victim forever.
 //! * **hill climbing** (`climber`): every sample period the hit rate is
 //!   compared with the previous one and the window share is moved in the
 //!   direction that improved it, so recency-biased workloads get a large
@@ -162,7 +166,7 @@ impl<K, V> Policy<K, V> {
 
     fn set_window_max(&mut self, w: u64) {
         self.window_max = w.min(self.max);
-        self.protected_max = percent(self.max - self.window_max, 80);
+        self.protected_max = percent(self.max - self.window_max, 70);
     }
 
     /// The node in slot `i`.
@@ -518,14 +522,16 @@ impl<K, V> Policy<K, V> {
         }
     }
 
-    /// Whether candidate `c` should replace victim `v`.
+    /// Whether candidate `c` should replace victim `v`: it must lead by more
+    /// than one count (see the module docs), else a warm one wins 1 time in
+    /// 128.
     fn admit(&mut self, c: u32, v: u32) -> bool {
         if self.weight(c) > self.max {
             return false;
         }
         let cf = self.sketch.frequency(sketch_key(self.hash(c)));
         let vf = self.sketch.frequency(sketch_key(self.hash(v)));
-        if cf > vf {
+        if cf > vf.saturating_add(1) {
             return true;
         }
         if cf < 6 {
