@@ -172,9 +172,10 @@ impl<K, V, E> Table<K, V, E> {
             if t == tag {
                 let p = buckets.slots[i].load(Ordering::Acquire, guard);
                 // SAFETY: nodes are published with release stores after being
-                // fully initialised, and retired only through `defer_destroy`
-                // after being unlinked, so a node loaded under `guard` stays
-                // valid for `'g`.
+                // fully initialised, and freed only after an epoch grace
+                // period that starts once they are unlinked (maintenance's
+                // retirement batches, `RetiredBatch` in core.rs), so a node
+                // loaded under `guard` stays valid for `'g`.
                 if let Some(node) = unsafe { p.as_ref() } {
                     if node.hash == hash && node.key.as_ref().borrow() == key {
                         return Some(node);
