@@ -73,11 +73,6 @@ impl FrequencySketch {
         self.0.ensure_capacity(max_entries);
     }
 
-    /// Grows the table keeping every item's counters.
-    pub fn grow_preserving(&mut self, max_entries: u64) {
-        self.0.grow_preserving(max_entries);
-    }
-
     /// Counts one occurrence of `hash`.
     pub fn increment(&mut self, hash: u64) {
         self.0.increment(hash);

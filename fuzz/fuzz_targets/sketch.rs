@@ -9,8 +9,7 @@
 //!   saturated at 15), other keys' by at most one (collisions);
 //! * an aging pass halves every estimate (floor), so it is detected exactly:
 //!   the incremented key then reads `(old + 1) / 2` instead of `old + 1`;
-//! * `grow_preserving` keeps every estimate; `ensure_capacity` either changes
-//!   nothing or discards every count.
+//! * `ensure_capacity` either changes nothing or discards every count.
 #![no_main]
 
 use larder::__fuzz::FrequencySketch;
@@ -25,8 +24,6 @@ enum Op {
     Burst(u8, u8),
     /// A raw caller hash (may be 0, u64::MAX, sequential...).
     Raw(u64),
-    /// Grows the table keeping counts.
-    Grow(u16),
     /// Sizes the table (discards counts if it grows).
     Ensure(u16),
 }
@@ -176,16 +173,6 @@ fuzz_target!(|input: Input| {
                 }
             }
             Op::Raw(h) => model.increment(&mut sketch, h),
-            Op::Grow(cap) => {
-                let before = model.estimates(&sketch);
-                sketch.grow_preserving(u64::from(cap));
-                if model.sized {
-                    assert_eq!(model.estimates(&sketch), before, "grow lost counts");
-                } else {
-                    model.sized = true;
-                    model.reset(&sketch);
-                }
-            }
             Op::Ensure(cap) => {
                 let before = model.estimates(&sketch);
                 sketch.ensure_capacity(u64::from(cap));
