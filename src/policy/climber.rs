@@ -10,6 +10,9 @@
 //! 1. The cache reports every hit and miss. Once a sample of about ten
 //!    accesses per unit of capacity (clamped to [`MIN_SAMPLE`, `MAX_SAMPLE`])
 //!    has been seen, its hit rate is compared with the previous sample's.
+//!    The first eight samples are a warm-up of one access per unit of
+//!    capacity (same clamp), so that the window can grow before a short
+//!    workload is over.
 //! 2. If the hit rate rose (by more than a rounding-level tolerance), the last
 //!    move helped and the window keeps moving the same way; otherwise the
 //!    direction flips. The first sample has nothing to compare with and moves
@@ -49,6 +52,14 @@ const SAMPLE_PER_UNIT: u64 = 10;
 /// Fewest accesses in a sample; fewer would make the hit rate too noisy.
 const MIN_SAMPLE: u64 = 2048;
 
+/// Completed samples at the start that use the shorter warm-up size, so
+/// that the window leaves its initial 1% before a short workload ends.
+const WARM_UP_SAMPLES: u32 = 8;
+
+/// Accesses per unit of capacity in a warm-up sample (clamped like
+/// [`SAMPLE_PER_UNIT`]'s samples).
+const WARM_UP_PER_UNIT: u64 = 1;
+
 /// Most accesses in a sample, so huge caches still adapt in reasonable time.
 const MAX_SAMPLE: u64 = 1 << 24;
 
@@ -68,6 +79,8 @@ pub(crate) struct Climber {
     step: f64,
     /// Whether the window is currently being grown (else shrunk).
     growing: bool,
+    /// Warm-up samples still to run.
+    warm_up_left: u32,
 }
 
 impl Climber {
@@ -82,6 +95,7 @@ impl Climber {
             previous_hit_rate: None,
             step: initial_step(max_capacity),
             growing: true,
+            warm_up_left: WARM_UP_SAMPLES,
         }
     }
 
@@ -101,9 +115,10 @@ impl Climber {
     /// sample. Returns 0 while the sample is incomplete or the capacity is 0.
     pub(crate) fn adjust(&mut self) -> i64 {
         let total = self.hits.saturating_add(self.misses);
-        if total < self.sample_size {
+        if total < self.current_sample_size() {
             return 0;
         }
+        self.warm_up_left = self.warm_up_left.saturating_sub(1);
         let hit_rate = self.hits as f64 / total as f64;
         self.hits = 0;
         self.misses = 0;
@@ -124,6 +139,15 @@ impl Climber {
         };
         self.step = (step * STEP_DECAY).max(min_step(self.capacity));
         self.signed(step)
+    }
+
+    /// Accesses that complete the current sample: shorter while warming up.
+    fn current_sample_size(&self) -> u64 {
+        if self.warm_up_left > 0 {
+            warm_up_size_for(self.capacity).min(self.sample_size)
+        } else {
+            self.sample_size
+        }
     }
 
     /// Re-targets the sample size and restarts the step when the cache's
@@ -159,6 +183,13 @@ impl Climber {
 fn sample_size_for(capacity: u64) -> u64 {
     capacity
         .saturating_mul(SAMPLE_PER_UNIT)
+        .clamp(MIN_SAMPLE, MAX_SAMPLE)
+}
+
+/// Accesses per warm-up sample for a cache of `capacity` weight units.
+fn warm_up_size_for(capacity: u64) -> u64 {
+    capacity
+        .saturating_mul(WARM_UP_PER_UNIT)
         .clamp(MIN_SAMPLE, MAX_SAMPLE)
 }
 
@@ -225,7 +256,7 @@ mod tests {
         /// sample; noisy samples record every access.
         fn run_sample(&mut self, workload: fn(f64) -> f64) {
             let rate = workload(self.window_fraction());
-            let n = self.climber.sample_size;
+            let n = self.climber.current_sample_size();
             let last_is_hit = if self.noise == 0 {
                 let hits = (rate * n as f64).round() as u64;
                 let last_is_hit = hits == n;
@@ -319,6 +350,7 @@ mod tests {
     #[test]
     fn adjust_waits_for_a_complete_sample() {
         let mut climber = Climber::new(1000);
+        climber.warm_up_left = 0;
         assert_eq!(climber.sample_size, 10_000);
         assert_eq!(climber.adjust(), 0);
         // Bulk-load most of the sample, then record the rest one by one.
@@ -339,6 +371,21 @@ mod tests {
         assert_eq!(climber.adjust(), 30);
         assert_eq!(climber.hits + climber.misses, 0, "started a new sample");
         assert_eq!(climber.adjust(), 0);
+    }
+
+    #[test]
+    fn warm_up_samples_are_shorter() {
+        let mut climber = Climber::new(10_000);
+        for _ in 0..WARM_UP_SAMPLES {
+            assert_eq!(climber.current_sample_size(), 10_000);
+            climber.hits = 9_999;
+            assert_eq!(climber.adjust(), 0);
+            climber.record_miss();
+            assert_ne!(climber.adjust(), 0);
+        }
+        assert_eq!(climber.current_sample_size(), 100_000);
+        // Small caches keep the usual minimum.
+        assert_eq!(Climber::new(100).current_sample_size(), MIN_SAMPLE);
     }
 
     #[test]

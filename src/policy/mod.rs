@@ -36,7 +36,8 @@
 //! * **hill climbing** (`climber`): every sample period the hit rate is
 //!   compared with the previous one and the window share is moved in the
 //!   direction that improved it, so recency-biased workloads get a large
-//!   window and frequency-biased ones a small one.
+//!   window and frequency-biased ones a small one (never below the initial
+//!   1%, so that keys reused within a few accesses still hit).
 //! * entries of **weight zero** are never evicted for size; they live in a
 //!   queue of their own.
 //!
@@ -114,6 +115,10 @@ fn percent(max: u64, pct: u64) -> u64 {
     (max / 100) * pct + (max % 100) * pct / 100
 }
 
+/// The window's initial share, and the least the climber may leave it, in
+/// percent of the capacity.
+const MIN_WINDOW_PERCENT: u64 = 1;
+
 impl<K, V> Policy<K, V> {
     /// A policy for `max` weight units; `None` means unbounded (no eviction).
     pub(crate) fn new(max: Option<u64>) -> Self {
@@ -144,7 +149,7 @@ impl<K, V> Policy<K, V> {
             climber: Climber::new(max),
             rng: 0x2545_F491_4F6C_DD1D,
         };
-        p.set_window_max(percent(max, 1));
+        p.set_window_max(percent(max, MIN_WINDOW_PERCENT));
         p
     }
 
@@ -436,7 +441,10 @@ impl<K, V> Policy<K, V> {
         } else {
             self.window_max.saturating_sub(delta.unsigned_abs())
         };
-        self.set_window_max(target);
+        // The window never shrinks below its initial 1%: an empty window
+        // sends every new key straight to admission, which loses the hits of
+        // keys reused within a few accesses.
+        self.set_window_max(target.max(percent(self.max, MIN_WINDOW_PERCENT)));
         if delta > 0 {
             // Grow: pull main's least recently used entries into the window.
             while let Some(i) = self.probation.front().or_else(|| self.protected.front()) {
