@@ -132,7 +132,8 @@ struct Maintenance<K, V> {
     retiring: Vec<NodePtr<K, V>>,
     /// Sealed batches, oldest first, waiting for their grace period.
     retired: VecDeque<RetiredBatch<K, V>>,
-    /// Clock reading of the last full maintenance run (expiring caches).
+    /// Clock reading of the last full maintenance run's expiry pass
+    /// (expiring caches; `expire` sets it from the reading it takes anyway).
     last_full_run: u64,
 }
 
@@ -1054,9 +1055,6 @@ where
     /// nodes it may now free, which the caller drops after unlocking.
     fn maintain(&self, m: &mut Maintenance<K, V>) -> Reclaimed<K, V> {
         let guard = crossbeam_epoch::pin();
-        if self.expiring {
-            m.last_full_run = self.now();
-        }
         self.apply_reads(m, None);
         self.drain_writes(m);
         self.expire(m, &guard);
@@ -1165,6 +1163,7 @@ where
             return;
         };
         let now = self.config.clock.now_raising_floor();
+        m.last_full_run = now;
         let mut due = std::mem::take(&mut m.due);
         expirer.take_due(now, &mut due);
         for &slot in &due {
